@@ -1,0 +1,80 @@
+# hotro: `make run` to start, `make test` to check everything. Both install
+# what is missing first (a .venv on Python 3.10 from requirements.lock).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PY310 ?= $(shell command -v python3.10 2>/dev/null || ls -d $$HOME/.pyenv/versions/3.10*/bin/python3.10 /root/.pyenv/versions/3.10*/bin/python3.10 2>/dev/null | tail -1)
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+STAMPS := .stamps
+MODEL := models/hotro.tar.gz
+TRAIN_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard bot/nlu/*.py) bot/text.py
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+.PHONY: help install train db run shell test test-unit test-data test-nlu test-stories test-integration bench clean
+
+help:
+	@echo "make run    install, train if needed, prepare the database and start hotro"
+	@echo "make test   install, train if needed and run the whole test suite"
+	@echo "make shell  chat with the running bot in this terminal"
+	@echo "make bench  measure latency and throughput (writes bench/results.md)"
+
+install: $(STAMPS)/venv
+
+$(STAMPS)/venv: requirements.lock
+	@if [ -z "$(PY310)" ]; then echo "Python 3.10 is needed (Rasa 3.6 supports 3.8-3.10). Install it (e.g. pyenv install 3.10) or set PY310=/path/to/python3.10"; exit 1; fi
+	@test -x $(PY) || $(PY310) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip==24.0"
+	$(PY) -m pip install --quiet -r requirements.lock
+	@mkdir -p $(STAMPS) && touch $@
+
+train: $(MODEL)
+
+$(MODEL): $(STAMPS)/venv $(TRAIN_INPUTS)
+	$(RASA) train --fixed-model-name hotro --out models
+	@touch $@
+
+.env:
+	@echo "RASA_TOKEN=$$($(PY310) -c 'import secrets; print(secrets.token_urlsafe(32))')" > .env
+	@echo "generated a RASA_TOKEN into .env (git-ignored)"
+
+db: $(STAMPS)/venv
+	$(PY) -m bot db upgrade
+	$(PY) -m bot db seed
+
+run: $(STAMPS)/venv $(MODEL) .env db
+	@set -a; source .env; set +a; exec $(PY) -m bot.runner
+
+shell: $(STAMPS)/venv
+	@set -a; [ -f .env ] && source .env; set +a; \
+	$(PY) -m bot.shell
+
+test: $(STAMPS)/venv $(MODEL) test-unit test-data test-nlu test-stories test-integration
+	@echo "all checks passed"
+
+test-unit: $(STAMPS)/venv
+	$(PY) -m pytest tests/unit -q
+
+test-data: $(STAMPS)/venv
+	$(RASA) data validate --domain domain.yml --data data --config config.yml
+
+test-nlu: $(MODEL)
+	rm -rf results/nlu
+	$(RASA) test nlu --nlu tests/nlu/test_nlu.yml --model $(MODEL) --out results/nlu
+	$(PY) -m bot.quality results/nlu/intent_report.json --min-macro-f1 0.90
+
+test-stories: $(MODEL)
+	rm -rf results/core
+	$(RASA) test core --stories tests/stories --model $(MODEL) --out results/core --fail-on-prediction-errors
+
+test-integration: $(MODEL)
+	$(PY) -m pytest tests/integration -q
+
+bench: $(STAMPS)/venv $(MODEL)
+	$(PY) -m bench.run
+
+clean:
+	rm -rf $(STAMPS) results models

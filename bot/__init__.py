@@ -1,0 +1,1 @@
+"""hotro: a customer-support assistant for online shops in Vietnam."""

@@ -1,0 +1,334 @@
+"""The complaint form: validation, its dynamic questions, submission and cancel."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.actions import tracker_utils as tu
+from bot.categories import CATEGORIES, classify_category, label
+from bot.parsers import format_phone, mask_contact, mask_phone, parse_contact, parse_order_number
+from bot.services import intake, registry
+from bot.services.orders import OrderLookupError
+from bot.services.sla import SERVICE_LEVELS, hours
+from bot.services.tickets import ComplaintSubmission
+from bot.timefmt import format_local
+
+logger = logging.getLogger(__name__)
+
+FORM = "complaint_form"
+FORM_SLOTS = (
+    "order_number", "order_verified", "order_customer_id", "order_phone", "complaint_category",
+    "complaint_description", "contact", "complaint_confirmed", "failed_attempts",
+)
+IN_CHAT = "in_chat"  # no phone or email: staff answer in this conversation
+UNKNOWN_ORDER = "UNKNOWN"
+_MALFORMED = "__malformed__"
+_SKIPPED = "__skipped__"
+
+
+def _failures(tracker: Tracker) -> int:
+    return int(tracker.get_slot("failed_attempts") or 0)
+
+
+class ValidateComplaintForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_complaint_form"
+
+    async def run(self, dispatcher, tracker, domain):
+        intent, confidence = tu.latest_intent(tracker)
+        requested = tracker.get_slot("requested_slot")
+        if requested and intake.is_digression(requested, intent, confidence, tu.latest_text(tracker)):
+            # No events: Rasa rejects the form and the digression rules answer.
+            return []
+        return await super().run(dispatcher, tracker, domain)
+
+    # -- order number --------------------------------------------------------
+
+    def extract_order_number(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        requested = tracker.get_slot("requested_slot")
+        text = tu.latest_text(tracker)
+        asking = requested == "order_number"
+        if tracker.get_slot("order_number") and requested != "complaint_confirmed":
+            return {}
+        parsed = parse_order_number(text, expecting=asking)
+        if parsed.number:
+            return {"order_number": parsed.number}
+        if not asking:
+            return {}
+        intent, _ = tu.latest_intent(tracker)
+        if intent == "deny":
+            return {"order_number": _SKIPPED}
+        return {"order_number": _MALFORMED}
+
+    def validate_order_number(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if value is None:  # cleared to be asked again (a change at the summary)
+            return {"order_number": None}
+        failures = _failures(tracker)
+        if value == _SKIPPED:
+            dispatcher.utter_message(response="utter_order_unverified")
+            return {"order_number": UNKNOWN_ORDER, "order_verified": False, "failed_attempts": 0}
+        if value == _MALFORMED:
+            failures += 1
+            if failures >= intake.MAX_FAILED_ATTEMPTS:
+                dispatcher.utter_message(response="utter_order_unverified")
+                return {
+                    "order_number": _last_typed_order_number(tracker) or UNKNOWN_ORDER,
+                    "order_verified": False,
+                    "failed_attempts": 0,
+                }
+            dispatcher.utter_message(response="utter_order_malformed")
+            return {"order_number": None, "failed_attempts": failures}
+        try:
+            order = registry.orders().lookup(value)
+        except OrderLookupError as exc:
+            logger.warning("order lookup failed: %s", exc)
+            dispatcher.utter_message(response="utter_order_lookup_unavailable", order_candidate=value)
+            return {"order_number": value, "order_verified": False, "failed_attempts": 0}
+        if order is None:
+            failures += 1
+            if failures >= intake.MAX_FAILED_ATTEMPTS:
+                dispatcher.utter_message(response="utter_order_unverified")
+                return {"order_number": value, "order_verified": False, "failed_attempts": 0}
+            dispatcher.utter_message(response="utter_order_not_found", order_candidate=value)
+            return {"order_number": None, "failed_attempts": failures}
+        dispatcher.utter_message(response="utter_order_found", order_number=order.number)
+        return {
+            "order_number": order.number,
+            "order_verified": True,
+            "order_customer_id": float(order.customer_id) if order.customer_id else None,
+            "order_phone": order.phone,
+            "failed_attempts": 0,
+        }
+
+    # -- category ------------------------------------------------------------
+
+    def extract_complaint_category(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        requested = tracker.get_slot("requested_slot")
+        from_button = tu.latest_entity(tracker, "complaint_category")
+        if from_button:
+            return {"complaint_category": from_button}
+        if tracker.get_slot("complaint_category") and requested != "complaint_confirmed":
+            return {}
+        found = classify_category(tu.latest_text(tracker))
+        if found:
+            return {"complaint_category": found}
+        if requested == "complaint_category":
+            return {"complaint_category": _MALFORMED}
+        return {}
+
+    def validate_complaint_category(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if value is None:
+            return {"complaint_category": None}
+        if value in CATEGORIES:
+            return {"complaint_category": value, "failed_attempts": 0}
+        failures = _failures(tracker) + 1
+        if failures >= intake.MAX_FAILED_ATTEMPTS:
+            return {"complaint_category": "other", "failed_attempts": 0}
+        dispatcher.utter_message(response="utter_category_unclear")
+        return {"complaint_category": None, "failed_attempts": failures}
+
+    # -- description ---------------------------------------------------------
+
+    def extract_complaint_description(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        requested = tracker.get_slot("requested_slot")
+        text = tu.latest_text(tracker)
+        if requested == "complaint_description":
+            if text.startswith("/"):
+                return {}
+            return {"complaint_description": text}
+        if tracker.get_slot("complaint_description"):
+            return {}
+        # The opening message, or a worded answer to the category question,
+        # may already say what happened: don't ask for it again.
+        if requested in (None, "order_number") and intake.describes_problem(text):
+            return {"complaint_description": text}
+        if requested == "complaint_category" and intake.describes_problem(text, min_words=6):
+            return {"complaint_description": text}
+        return {}
+
+    def validate_complaint_description(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        description = intake.clip_description(value or "")
+        if not description:
+            return {"complaint_description": None}
+        return {"complaint_description": description}
+
+    # -- contact -------------------------------------------------------------
+
+    def extract_contact(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        requested = tracker.get_slot("requested_slot")
+        text = tu.latest_text(tracker)
+        contact = parse_contact(text)
+        if requested not in ("contact", "complaint_confirmed"):
+            return {"contact": contact.value} if contact and not tracker.get_slot("contact") else {}
+        if contact:
+            return {"contact": contact.value}
+        if requested != "contact":
+            return {}
+        intent, _ = tu.latest_intent(tracker)
+        order_phone = tracker.get_slot("order_phone")
+        if order_phone and intent == "affirm":
+            return {"contact": order_phone}
+        if order_phone and intent == "deny":
+            # Not the number on the order: ask for another one, no failure counted.
+            return {"order_phone": None, "contact": None}
+        return {"contact": _MALFORMED}
+
+    def validate_contact(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if value is None:
+            return {"contact": None}
+        if value != _MALFORMED:
+            return {"contact": value, "failed_attempts": 0}
+        failures = _failures(tracker) + 1
+        if failures > intake.MAX_FAILED_ATTEMPTS:
+            # Three tries: stop asking; staff will answer in this conversation.
+            return {"contact": IN_CHAT, "failed_attempts": 0}
+        dispatcher.utter_message(response="utter_contact_invalid")
+        return {"contact": None, "failed_attempts": failures}
+
+    # -- confirmation --------------------------------------------------------
+
+    def extract_complaint_confirmed(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if tracker.get_slot("requested_slot") != "complaint_confirmed":
+            return {}
+        intent, _ = tu.latest_intent(tracker)
+        text = tu.latest_text(tracker)
+        if intent == "affirm":
+            return {"complaint_confirmed": True}
+        if intent == "change_field" or intent == "deny":
+            field = intake.field_to_change(text, tu.latest_entity(tracker, "field"))
+            if field is None:
+                dispatcher.utter_message(response="utter_ask_which_field")
+                return {"complaint_confirmed": None}
+            cleared = {field: None, "complaint_confirmed": None, "failed_attempts": 0}
+            if field == "order_number":
+                cleared.update(order_verified=None, order_customer_id=None, order_phone=None)
+            if field == "contact":
+                cleared["order_phone"] = None
+            return cleared
+        # New details typed at the summary (a phone, an order number) are
+        # picked up by the other extractors; show the summary again.
+        return {"complaint_confirmed": None}
+
+    def validate_complaint_confirmed(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        return {"complaint_confirmed": True if value else None}
+
+
+def _last_typed_order_number(tracker: Tracker) -> Optional[str]:
+    """The latest well-formed order number the customer typed in this form, if any."""
+    for text in reversed(tu.customer_texts(tracker, since=tu.activation_timestamp(tracker, FORM))):
+        number = parse_order_number(text, expecting=True).number
+        if number:
+            return number
+    return None
+
+
+class ActionAskContact(Action):
+    def name(self) -> Text:
+        return "action_ask_contact"
+
+    async def run(self, dispatcher, tracker, domain) -> List[EventType]:
+        phone = tracker.get_slot("order_phone")
+        if phone and tracker.get_slot("order_verified") and not tracker.get_slot("failed_attempts"):
+            dispatcher.utter_message(response="utter_ask_contact_confirm_phone", masked_phone=mask_phone(phone))
+        else:
+            dispatcher.utter_message(response="utter_ask_contact")
+        return []
+
+
+def _display_contact(contact: Optional[str], language: str) -> str:
+    if not contact:
+        return "—"
+    if contact == IN_CHAT:
+        return "trả lời trong khung chat này" if language == "vi" else "reply in this chat"
+    if "@" in contact:
+        return contact
+    return format_phone(contact)
+
+
+def _display_order(number: Optional[str], verified: Optional[bool], language: str) -> str:
+    if not number or number == UNKNOWN_ORDER:
+        return "chưa rõ" if language == "vi" else "unknown"
+    if verified:
+        return number
+    return f"{number} (chưa xác minh)" if language == "vi" else f"{number} (not verified)"
+
+
+class ActionAskComplaintConfirmed(Action):
+    def name(self) -> Text:
+        return "action_ask_complaint_confirmed"
+
+    async def run(self, dispatcher, tracker, domain) -> List[EventType]:
+        language = tu.language(tracker)
+        dispatcher.utter_message(
+            response="utter_complaint_summary",
+            summary_order=_display_order(tracker.get_slot("order_number"), tracker.get_slot("order_verified"), language),
+            summary_category=label(tracker.get_slot("complaint_category"), language),
+            summary_description=intake.summary_description(tracker.get_slot("complaint_description")),
+            summary_contact=_display_contact(tracker.get_slot("contact"), language),
+        )
+        return []
+
+
+def reset_form_events() -> List[EventType]:
+    return [SlotSet(name, None) for name in FORM_SLOTS] + [SlotSet("failed_attempts", 0)]
+
+
+class ActionSubmitComplaint(Action):
+    def name(self) -> Text:
+        return "action_submit_complaint"
+
+    async def run(self, dispatcher, tracker, domain) -> List[EventType]:
+        language = tu.language(tracker)
+        activated = tu.activation_timestamp(tracker, FORM)
+        contact = tracker.get_slot("contact")
+        order_number = tracker.get_slot("order_number")
+        customer_id = tracker.get_slot("order_customer_id")
+        submission = ComplaintSubmission(
+            submission_key=f"{tracker.sender_id}:{FORM}:{activated}",
+            sender_id=tracker.sender_id,
+            channel=tu.channel(tracker),
+            language=language,
+            order_number=None if order_number == UNKNOWN_ORDER else order_number,
+            order_verified=bool(tracker.get_slot("order_verified")),
+            category=tracker.get_slot("complaint_category") or "other",
+            description=tracker.get_slot("complaint_description") or "",
+            contact=None if contact == IN_CHAT else contact,
+            customer_id=int(customer_id) if customer_id else None,
+            customer_texts=tuple(tu.customer_texts(tracker, since=activated)),
+        )
+        try:
+            ticket, created = registry.tickets().open(submission)
+        except Exception:
+            logger.exception("could not open ticket for conversation %s", tracker.sender_id[:8])
+            dispatcher.utter_message(response="utter_ticket_failed")
+            # Keep every answer and go back to the summary so one "yes" retries.
+            return [SlotSet("complaint_confirmed", None), ActiveLoop(FORM), FollowupAction(FORM)]
+        level = SERVICE_LEVELS[ticket.priority]
+        params = dict(
+            code=ticket.code,
+            ack_hours=hours(level.acknowledge),
+            resolve_hours=hours(level.resolve),
+            ack_due=format_local(ticket.acknowledge_due_at, language),
+            resolve_due=format_local(ticket.resolve_due_at, language),
+        )
+        dispatcher.utter_message(response="utter_ticket_created" if created else "utter_ticket_already_created", **params)
+        logger.info(
+            "complaint %s from %s contact %s", ticket.code, tracker.sender_id[:8], mask_contact(ticket.contact)
+        )
+        return reset_form_events() + [SlotSet("last_ticket_code", ticket.code)]
+
+
+class ActionCancelForm(Action):
+    """After cancel (or goodbye) inside a form: say nothing was filed and forget the answers."""
+
+    def name(self) -> Text:
+        return "action_cancel_form"
+
+    async def run(self, dispatcher, tracker, domain) -> List[EventType]:
+        dispatcher.utter_message(response="utter_complaint_cancelled")
+        return reset_form_events() + [SlotSet("ticket_code", None), SlotSet("ticket_contact", None)]

@@ -1,0 +1,38 @@
+"""Settings, all from the environment (a git-ignored .env is loaded by `make run`).
+
+Secrets (tokens, database passwords) are never in the repository.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_db_url() -> str:
+    return f"sqlite:///{ROOT / 'var' / 'hotro.db'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = field(default_factory=_default_db_url)
+    order_backend: str = "db"  # "db" or "http"
+    order_api_url: str = ""
+    order_api_token: str = ""
+    order_api_timeout: float = 3.0
+    faq_dir: Path = ROOT / "faq"
+    timezone_offset_hours: int = 7  # Vietnam has no daylight saving
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        env = os.environ
+        return cls(
+            database_url=env.get("HOTRO_DATABASE_URL") or _default_db_url(),
+            order_backend=env.get("HOTRO_ORDER_BACKEND", "db").strip().lower(),
+            order_api_url=env.get("HOTRO_ORDER_API_URL", "").rstrip("/"),
+            order_api_token=env.get("HOTRO_ORDER_API_TOKEN", ""),
+            order_api_timeout=float(env.get("HOTRO_ORDER_API_TIMEOUT", "3")),
+            faq_dir=Path(env.get("HOTRO_FAQ_DIR") or ROOT / "faq"),
+        )

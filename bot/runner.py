@@ -1,0 +1,154 @@
+"""Start the action server and the Rasa server together; Ctrl-C stops both.
+
+Used by `make run` and by the integration tests and benchmark, so all of them
+run the same processes with the same settings.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from bot.config import ROOT
+
+VENV_BIN = Path(sys.executable).parent
+
+
+@dataclass
+class Stack:
+    rasa_port: int
+    action_port: int
+    model: Path
+    env: Dict[str, str]
+    log_dir: Path
+    processes: List[subprocess.Popen] = field(default_factory=list)
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def action_url(self) -> str:
+        return f"http://127.0.0.1:{self.action_port}"
+
+    def _spawn(self, name: str, args: List[str]) -> subprocess.Popen:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_dir / f"{name}.log", "ab")
+        proc = subprocess.Popen(
+            args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        self.processes.append(proc)
+        return proc
+
+    def start(self, timeout: float = 180.0) -> "Stack":
+        self.env.setdefault("ACTION_SERVER_URL", f"{self.action_url}/webhook")
+        self._spawn(
+            "actions",
+            [sys.executable, "-m", "rasa_sdk", "--actions", "bot.actions", "--port", str(self.action_port)],
+        )
+        rasa_args = [
+            str(VENV_BIN / "rasa"), "run", "--enable-api", "--port", str(self.rasa_port),
+            "--model", str(self.model), "--endpoints", str(ROOT / "endpoints.yml"),
+            "--credentials", str(ROOT / "credentials.yml"),
+        ]
+        token = self.env.get("RASA_TOKEN")
+        if token:
+            rasa_args += ["--auth-token", token]
+        self._spawn("rasa", rasa_args)
+        self.wait_ready(timeout)
+        return self
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        checks = {"action server": f"{self.action_url}/health", "Rasa": f"{self.rasa_url}/"}
+        for name, url in checks.items():
+            while True:
+                for proc in self.processes:
+                    if proc.poll() is not None:
+                        raise RuntimeError(f"a process exited early (code {proc.returncode}); see {self.log_dir}")
+                try:
+                    with urllib.request.urlopen(url, timeout=2) as response:
+                        if response.status == 200:
+                            break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{name} not ready at {url} after {timeout:.0f}s; see {self.log_dir}")
+                time.sleep(0.5)
+        # Rasa answers "/" before the model is loaded; /status needs the token.
+        while time.monotonic() < deadline:
+            try:
+                request = urllib.request.Request(
+                    f"{self.rasa_url}/webhooks/rest/webhook",
+                    data=b'{"sender": "__readiness__", "message": "/greet"}',
+                    headers={"Content-Type": "application/json"},
+                )
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.5)
+        raise TimeoutError(f"Rasa did not load its model in {timeout:.0f}s; see {self.log_dir}")
+
+    def stop(self) -> None:
+        for proc in self.processes:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.processes:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        self.processes.clear()
+
+
+def main() -> int:
+    rasa_port = int(os.environ.get("RASA_PORT", "5005"))
+    action_port = int(os.environ.get("ACTION_PORT", "5055"))
+    stack = Stack(
+        rasa_port=rasa_port,
+        action_port=action_port,
+        model=ROOT / "models" / "hotro.tar.gz",
+        env=dict(os.environ),
+        log_dir=ROOT / "var" / "log",
+    )
+    print(f"starting the action server on :{action_port} and Rasa on :{rasa_port} (logs in var/log/) ...")
+    try:
+        stack.start()
+    except (RuntimeError, TimeoutError) as exc:
+        print(f"could not start: {exc}", file=sys.stderr)
+        stack.stop()
+        return 1
+    print(
+        f"""
+hotro is running.
+  Chat in this terminal:   make shell
+  Chat over HTTP (REST):
+    curl -s -X POST http://localhost:{rasa_port}/webhooks/rest/webhook \\
+         -H 'Content-Type: application/json' \\
+         -d '{{"sender": "khach-1", "message": "tôi muốn khiếu nại đơn DH100003 bị giao sai màu"}}'
+  Tickets:                 .venv/bin/python -m bot tickets list
+Press Ctrl-C to stop.
+""",
+        flush=True,
+    )
+    try:
+        while all(p.poll() is None for p in stack.processes):
+            time.sleep(1)
+        print("a process stopped; shutting down (see var/log/)", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nstopping ...")
+        return 0
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

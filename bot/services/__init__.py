@@ -1,0 +1,1 @@
+"""Business rules, free of Rasa: orders, tickets, priorities, service levels."""

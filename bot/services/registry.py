@@ -1,0 +1,28 @@
+"""The services one process uses, built once from the environment."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from bot.config import Settings
+from bot.services.handoff import HandoffService
+from bot.services.orders import OrderBackend, order_backend_from_settings
+from bot.services.tickets import TicketService
+from bot.store.db import session_factory
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+def tickets() -> TicketService:
+    return TicketService(session_factory(settings().database_url))
+
+
+@lru_cache(maxsize=1)
+def orders() -> OrderBackend:
+    return order_backend_from_settings(settings(), session_factory(settings().database_url))
+
+
+def handoff() -> HandoffService:
+    return HandoffService(tickets())

@@ -1,0 +1,32 @@
+"""Service levels from the seeds: acknowledge within 24 h, resolve within 48 h.
+
+Higher priorities get shorter promises; the table is the one place to change them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+@dataclass(frozen=True)
+class ServiceLevel:
+    acknowledge: timedelta
+    resolve: timedelta
+
+
+SERVICE_LEVELS = {
+    "normal": ServiceLevel(timedelta(hours=24), timedelta(hours=48)),
+    "high": ServiceLevel(timedelta(hours=4), timedelta(hours=24)),
+    "urgent": ServiceLevel(timedelta(hours=1), timedelta(hours=8)),
+}
+
+PRIORITIES = tuple(SERVICE_LEVELS)
+
+
+def due_times(priority: str, created_at: datetime) -> tuple[datetime, datetime]:
+    level = SERVICE_LEVELS[priority]
+    return created_at + level.acknowledge, created_at + level.resolve
+
+
+def hours(delta: timedelta) -> int:
+    return int(delta.total_seconds() // 3600)

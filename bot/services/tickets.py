@@ -1,0 +1,339 @@
+"""Tickets: opening one per confirmed complaint, status changes, and who may see one."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable, List, Optional
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.categories import CATEGORIES
+from bot.parsers import format_ticket_code, normalize_contact, ticket_id_from_code
+from bot.services.priority import derive_priority
+from bot.services.sla import due_times
+from bot.store.db import session_scope
+from bot.store.models import Conversation, Customer, Ticket, TicketEvent, utcnow
+
+logger = logging.getLogger(__name__)
+
+STATUSES = ("new", "acknowledged", "in_progress", "waiting_customer", "resolved", "closed")
+OPEN_STATUSES = ("new", "acknowledged", "in_progress", "waiting_customer")
+
+STATUS_LABELS = {
+    "vi": {
+        "new": "Mới tiếp nhận",
+        "acknowledged": "Đã tiếp nhận, đang chờ xử lý",
+        "in_progress": "Đang xử lý",
+        "waiting_customer": "Đang chờ thông tin từ bạn",
+        "resolved": "Đã giải quyết",
+        "closed": "Đã đóng",
+    },
+    "en": {
+        "new": "Received",
+        "acknowledged": "Acknowledged, waiting to be handled",
+        "in_progress": "In progress",
+        "waiting_customer": "Waiting for your reply",
+        "resolved": "Resolved",
+        "closed": "Closed",
+    },
+}
+
+
+class TicketError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class ComplaintSubmission:
+    submission_key: str
+    sender_id: str
+    channel: str
+    language: str
+    order_number: Optional[str]
+    order_verified: bool
+    category: str
+    description: str
+    contact: Optional[str]
+    customer_id: Optional[int] = None
+    source: str = "complaint_form"
+    # Everything the customer wrote during the complaint: urgency words may
+    # be in any of it, not only in the description.
+    customer_texts: tuple = ()
+
+
+@dataclass(frozen=True)
+class TicketEventView:
+    status_from: Optional[str]
+    status_to: str
+    author: str
+    note: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class TicketView:
+    id: int
+    code: str
+    sender_id: str
+    order_number: Optional[str]
+    order_verified: bool
+    category: str
+    description: str
+    contact: Optional[str]
+    priority: str
+    status: str
+    language: str
+    channel: str
+    source: str
+    assignee: Optional[str]
+    created_at: datetime
+    updated_at: datetime
+    acknowledge_due_at: datetime
+    resolve_due_at: datetime
+    acknowledged_at: Optional[datetime]
+    resolved_at: Optional[datetime]
+    events: List[TicketEventView] = field(default_factory=list)
+
+    @property
+    def last_event(self) -> Optional[TicketEventView]:
+        return self.events[-1] if self.events else None
+
+    def as_dict(self) -> dict:
+        def iso(value: Optional[datetime]) -> Optional[str]:
+            return value.isoformat() + "Z" if value else None
+
+        return {
+            "code": self.code,
+            "order_number": self.order_number,
+            "order_verified": self.order_verified,
+            "category": self.category,
+            "description": self.description,
+            "contact": self.contact,
+            "priority": self.priority,
+            "status": self.status,
+            "language": self.language,
+            "channel": self.channel,
+            "source": self.source,
+            "assignee": self.assignee,
+            "conversation": self.sender_id,
+            "created_at": iso(self.created_at),
+            "updated_at": iso(self.updated_at),
+            "acknowledge_due_at": iso(self.acknowledge_due_at),
+            "resolve_due_at": iso(self.resolve_due_at),
+            "acknowledged_at": iso(self.acknowledged_at),
+            "resolved_at": iso(self.resolved_at),
+            "history": [
+                {
+                    "from": e.status_from,
+                    "to": e.status_to,
+                    "author": e.author,
+                    "note": e.note,
+                    "at": iso(e.created_at),
+                }
+                for e in self.events
+            ],
+        }
+
+
+def _view(ticket: Ticket) -> TicketView:
+    return TicketView(
+        id=ticket.id,
+        code=format_ticket_code(ticket.id),
+        sender_id=ticket.conversation.sender_id,
+        order_number=ticket.order_number,
+        order_verified=ticket.order_verified,
+        category=ticket.category,
+        description=ticket.description,
+        contact=ticket.contact,
+        priority=ticket.priority,
+        status=ticket.status,
+        language=ticket.language,
+        channel=ticket.channel,
+        source=ticket.source,
+        assignee=ticket.assignee,
+        created_at=ticket.created_at,
+        updated_at=ticket.updated_at,
+        acknowledge_due_at=ticket.acknowledge_due_at,
+        resolve_due_at=ticket.resolve_due_at,
+        acknowledged_at=ticket.acknowledged_at,
+        resolved_at=ticket.resolved_at,
+        events=[
+            TicketEventView(e.status_from, e.status_to, e.author, e.note, e.created_at) for e in ticket.events
+        ],
+    )
+
+
+def get_or_create_conversation(session: Session, sender_id: str, channel: str, language: str) -> Conversation:
+    conversation = session.execute(
+        select(Conversation).where(Conversation.sender_id == sender_id)
+    ).scalars().first()
+    if conversation is None:
+        conversation = Conversation(sender_id=sender_id, channel=channel, language=language)
+        session.add(conversation)
+        try:
+            session.flush()
+        except IntegrityError:  # created concurrently by another worker
+            session.rollback()
+            conversation = session.execute(
+                select(Conversation).where(Conversation.sender_id == sender_id)
+            ).scalars().one()
+    return conversation
+
+
+class TicketService:
+    def __init__(self, factory: sessionmaker, clock: Callable[[], datetime] = utcnow):
+        self._factory = factory
+        self._clock = clock
+
+    # -- opening -------------------------------------------------------------
+
+    def open(self, submission: ComplaintSubmission) -> tuple[TicketView, bool]:
+        """Open the ticket for a submission; (ticket, created). The same key gives the same ticket."""
+        existing = self._by_submission_key(submission.submission_key)
+        if existing:
+            return existing, False
+        category = submission.category if submission.category in CATEGORIES else "other"
+        try:
+            with session_scope(self._factory) as session:
+                conversation = get_or_create_conversation(
+                    session, submission.sender_id, submission.channel, submission.language
+                )
+                earlier = 0
+                if submission.order_number:
+                    earlier = session.execute(
+                        select(func.count(Ticket.id)).where(Ticket.order_number == submission.order_number)
+                    ).scalar_one()
+                priority = derive_priority(
+                    category, (submission.description, *submission.customer_texts), earlier
+                )
+                now = self._clock()
+                ack_due, resolve_due = due_times(priority, now)
+                customer_id = submission.customer_id or conversation.customer_id
+                if customer_id and not conversation.customer_id:
+                    conversation.customer_id = customer_id
+                ticket = Ticket(
+                    submission_key=submission.submission_key,
+                    conversation=conversation,
+                    customer_id=customer_id,
+                    order_number=submission.order_number,
+                    order_verified=submission.order_verified,
+                    category=category,
+                    description=submission.description or "",
+                    contact=submission.contact,
+                    priority=priority,
+                    status="new",
+                    language=submission.language,
+                    channel=submission.channel,
+                    source=submission.source,
+                    created_at=now,
+                    updated_at=now,
+                    acknowledge_due_at=ack_due,
+                    resolve_due_at=resolve_due,
+                )
+                ticket.events.append(
+                    TicketEvent(status_from=None, status_to="new", author="bot", note=submission.source, created_at=now)
+                )
+                session.add(ticket)
+                session.flush()
+                view = _view(ticket)
+        except IntegrityError:
+            # Two deliveries of the same confirmation raced; the first one won.
+            existing = self._by_submission_key(submission.submission_key)
+            if existing:
+                return existing, False
+            raise
+        logger.info("ticket %s opened (priority %s, category %s)", view.code, view.priority, view.category)
+        return view, True
+
+    def _by_submission_key(self, key: str) -> Optional[TicketView]:
+        with session_scope(self._factory) as session:
+            ticket = session.execute(select(Ticket).where(Ticket.submission_key == key)).scalars().first()
+            return _view(ticket) if ticket else None
+
+    # -- reading -------------------------------------------------------------
+
+    def get(self, code: str) -> Optional[TicketView]:
+        ticket_id = ticket_id_from_code(code)
+        if ticket_id is None:
+            return None
+        with session_scope(self._factory) as session:
+            ticket = session.get(Ticket, ticket_id)
+            return _view(ticket) if ticket else None
+
+    def list(self, status: Optional[str] = None) -> List[TicketView]:
+        with session_scope(self._factory) as session:
+            query = select(Ticket).order_by(Ticket.id)
+            if status:
+                query = query.where(Ticket.status == status)
+            return [_view(t) for t in session.execute(query).scalars()]
+
+    def for_sender(self, sender_id: str) -> List[TicketView]:
+        with session_scope(self._factory) as session:
+            query = (
+                select(Ticket)
+                .join(Conversation, Ticket.conversation_id == Conversation.id)
+                .where(Conversation.sender_id == sender_id)
+                .order_by(Ticket.id.desc())
+            )
+            return [_view(t) for t in session.execute(query).scalars()]
+
+    def open_for_sender(self, sender_id: str) -> Optional[TicketView]:
+        for ticket in self.for_sender(sender_id):
+            if ticket.status in OPEN_STATUSES:
+                return ticket
+        return None
+
+    def find_for_requester(
+        self, code: str, sender_id: Optional[str] = None, contact: Optional[str] = None
+    ) -> Optional[TicketView]:
+        """The ticket, only if the asker owns it; None otherwise, whether or not it exists.
+
+        Ownership: the same conversation opened it, or the asker gives the phone
+        or email on the ticket (or on the customer record behind it).
+        """
+        ticket = self.get(code)
+        if ticket is None:
+            return None
+        if sender_id and ticket.sender_id == sender_id:
+            return ticket
+        given = normalize_contact(contact)
+        if given and given in self._known_contacts(ticket):
+            return ticket
+        return None
+
+    def _known_contacts(self, ticket: TicketView) -> set:
+        known = {normalize_contact(ticket.contact)} if ticket.contact else set()
+        with session_scope(self._factory) as session:
+            row = session.get(Ticket, ticket.id)
+            customer: Optional[Customer] = row.customer if row else None
+            if customer:
+                known |= {normalize_contact(customer.phone), normalize_contact(customer.email)}
+        known.discard(None)
+        return known
+
+    # -- changing ------------------------------------------------------------
+
+    def set_status(self, code: str, status: str, author: str = "staff", note: str = "") -> TicketView:
+        if status not in STATUSES:
+            raise TicketError(f"unknown status {status!r}; use one of: {', '.join(STATUSES)}")
+        ticket_id = ticket_id_from_code(code)
+        with session_scope(self._factory) as session:
+            ticket = session.get(Ticket, ticket_id) if ticket_id else None
+            if ticket is None:
+                raise TicketError(f"no ticket {code}")
+            now = self._clock()
+            if ticket.status != status:
+                ticket.events.append(
+                    TicketEvent(status_from=ticket.status, status_to=status, author=author, note=note, created_at=now)
+                )
+                ticket.status = status
+                ticket.updated_at = now
+                if status != "new" and ticket.acknowledged_at is None:
+                    ticket.acknowledged_at = now
+                if status in ("resolved", "closed") and ticket.resolved_at is None:
+                    ticket.resolved_at = now
+            session.flush()
+            return _view(ticket)

@@ -1,0 +1,1 @@
+"""The one database: SQLAlchemy models, sessions, migrations and demo data."""

@@ -1,0 +1,115 @@
+"""SQLAlchemy models shared by the action server, the CLI and (later) the gateway."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import declarative_base, relationship
+
+Base = declarative_base()
+
+
+def utcnow() -> datetime:
+    return datetime.utcnow()
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id = Column(Integer, primary_key=True)
+    name = Column(String(200), nullable=False, default="")
+    phone = Column(String(20), index=True)
+    email = Column(String(254), index=True)
+    telegram_user_id = Column(String(40), index=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+    orders = relationship("Order", back_populates="customer")
+
+
+class Order(Base):
+    __tablename__ = "orders"
+
+    id = Column(Integer, primary_key=True)
+    number = Column(String(16), nullable=False, unique=True)
+    customer_id = Column(Integer, ForeignKey("customers.id"), nullable=False)
+    status = Column(String(30), nullable=False, default="delivered")
+    items = Column(Text, nullable=False, default="")
+    total_vnd = Column(Integer, nullable=False, default=0)
+    placed_at = Column(DateTime, nullable=False, default=utcnow)
+
+    customer = relationship("Customer", back_populates="orders")
+
+
+class Conversation(Base):
+    """One chat: a REST `sender`, a widget session or a Telegram chat."""
+
+    __tablename__ = "conversations"
+
+    id = Column(Integer, primary_key=True)
+    sender_id = Column(String(200), nullable=False, unique=True)
+    channel = Column(String(30), nullable=False, default="rest")
+    customer_id = Column(Integer, ForeignKey("customers.id"))
+    language = Column(String(5), nullable=False, default="vi")
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+    customer = relationship("Customer")
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (UniqueConstraint("submission_key", name="uq_tickets_submission_key"),)
+
+    id = Column(Integer, primary_key=True)
+    # Identifies one confirmed form submission, so a retried action or a
+    # second "yes" finds the ticket it already created.
+    submission_key = Column(String(300), nullable=False)
+    conversation_id = Column(Integer, ForeignKey("conversations.id"), nullable=False)
+    customer_id = Column(Integer, ForeignKey("customers.id"))
+    order_number = Column(String(64), index=True)
+    order_verified = Column(Boolean, nullable=False, default=False)
+    category = Column(String(30), nullable=False, default="other")
+    description = Column(Text, nullable=False, default="")
+    contact = Column(String(254))
+    priority = Column(String(10), nullable=False, default="normal")
+    status = Column(String(20), nullable=False, default="new")
+    language = Column(String(5), nullable=False, default="vi")
+    channel = Column(String(30), nullable=False, default="rest")
+    source = Column(String(30), nullable=False, default="complaint_form")
+    assignee = Column(String(100))
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    updated_at = Column(DateTime, nullable=False, default=utcnow)
+    acknowledge_due_at = Column(DateTime, nullable=False)
+    resolve_due_at = Column(DateTime, nullable=False)
+    acknowledged_at = Column(DateTime)
+    resolved_at = Column(DateTime)
+
+    conversation = relationship("Conversation")
+    customer = relationship("Customer")
+    events = relationship(
+        "TicketEvent", back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan"
+    )
+
+
+class TicketEvent(Base):
+    """The status history: every change, who made it and why."""
+
+    __tablename__ = "ticket_events"
+
+    id = Column(Integer, primary_key=True)
+    ticket_id = Column(Integer, ForeignKey("tickets.id"), nullable=False, index=True)
+    status_from = Column(String(20))
+    status_to = Column(String(20), nullable=False)
+    author = Column(String(100), nullable=False, default="bot")
+    note = Column(Text, nullable=False, default="")
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+    ticket = relationship("Ticket", back_populates="events")

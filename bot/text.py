@@ -1,0 +1,93 @@
+"""Vietnamese-aware text normalisation and language detection.
+
+Customers type with diacritics, without them ("toi muon khieu nai"), or in NFD
+(a letter plus combining marks). Everything that compares text goes through
+`fold`, so all three spellings meet.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Optional
+
+_WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def nfc(text: Optional[str]) -> str:
+    return unicodedata.normalize("NFC", text or "")
+
+
+def _fold_char(ch: str) -> str:
+    if ch == "đ":
+        return "d"
+    return unicodedata.normalize("NFD", ch)[0]
+
+
+def fold(text: Optional[str]) -> str:
+    """Lower-case, strip Vietnamese diacritics, map đ to d.
+
+    One output character per NFC input character, so offsets found in the
+    folded text are valid in the NFC text.
+    """
+    return "".join(_fold_char(ch) for ch in nfc(text).lower())
+
+
+def words(text: Optional[str]) -> list[str]:
+    return _WORD_RE.findall(fold(text))
+
+
+def contains_phrase(folded_text: str, phrase: str) -> bool:
+    """Whole-word phrase match on folded text ("bi vo" does not match "bi von")."""
+    return re.search(r"(?<!\w)" + re.escape(phrase) + r"(?!\w)", folded_text) is not None
+
+
+# Letters that only Vietnamese uses among the two languages we serve.
+_VI_LETTERS = set("ăâđêôơưáàảãạấầẩẫậắằẳẵặéèẻẽẹếềểễệíìỉĩịóòỏõọốồổỗộớờởỡợúùủũụứừửữựýỳỷỹỵ")
+
+# Common Vietnamese syllables typed without diacritics. Chosen to be rare as
+# English words.
+_VI_WORDS = set(
+    """toi minh ban em anh chi shop ad oi nhe nha ko k khong hok dc duoc
+    muon can cua la co chua roi gi sao the nao bao nhieu giao nhan cho voi
+    khieu nai phan anh don hang ma so dien thoai huy thoi cam on chao xin gap
+    nhan vien nguoi that ve bi sai mau vo rach thieu tre hoan tien kiem tra
+    phieu tinh trang xu ly den dau mot hai ba ngay gio luc nay vay day
+    va nhung cac lam sp san pham dat mua tra doi lai giup hoi biet
+    xong tam biet hen vang u uh dung roi""".split()
+)
+
+_EN_WORDS = set(
+    """i my me you your we our the a an is are was were be been to of for with
+    and or but not no yes yeah yep nope please thanks thank hello hey want
+    would like can could what how when where why who which order orders item
+    items complaint complain ticket status help human agent person someone
+    cancel stop wrong broken damaged late refund arrived received delivery
+    still never it this that there they have has had do does did get got
+    about speak talk real bot robot good bye goodbye morning evening just
+    sure correct right change phone number email address missing money
+    charged rude staff file make report problem issue update""".split()
+)
+
+
+def detect_language(text: Optional[str]) -> Optional[str]:
+    """Return "vi", "en", or None when the text gives no evidence.
+
+    None keeps the conversation's current language: an order number or a
+    phone number says nothing about the language.
+    """
+    text = nfc(text).strip()
+    if not text or text.startswith("/"):
+        return None
+    lowered = text.lower()
+    if any(ch in _VI_LETTERS for ch in lowered):
+        return "vi"
+    tokens = [t for t in _WORD_RE.findall(lowered) if not t.isdigit()]
+    if not tokens:
+        return None
+    vi_hits = sum(1 for t in tokens if t in _VI_WORDS)
+    en_hits = sum(1 for t in tokens if t in _EN_WORDS)
+    if en_hits > vi_hits and en_hits >= min(2, len(tokens)):
+        return "en"
+    if vi_hits > en_hits and vi_hits >= min(2, len(tokens)):
+        return "vi"
+    return None

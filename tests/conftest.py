@@ -1,0 +1,58 @@
+"""Shared fixtures: real databases (a SQLite file; PostgreSQL when it runs here)."""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from bot.store.db import session_factory, session_scope
+from bot.store.migrate import upgrade
+from bot.store.seed import seed_demo_data
+
+POSTGRES_ADMIN_URL = os.environ.get("HOTRO_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _prepare(url: str):
+    upgrade(url)
+    factory = session_factory(url)
+    with session_scope(factory) as session:
+        seed_demo_data(session)
+    return factory
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'hotro.db'}"
+
+
+@pytest.fixture
+def db_factory(sqlite_url):
+    return _prepare(sqlite_url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_db_factory(request, tmp_path):
+    """The same tests on SQLite and on PostgreSQL (the production database)."""
+    if request.param == "sqlite":
+        yield _prepare(f"sqlite:///{tmp_path / 'hotro.db'}")
+        return
+    name = f"hotro_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # PostgreSQL not running here
+        admin.dispose()
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required in CI and is not reachable: {exc}")
+        pytest.skip(f"PostgreSQL not reachable: {exc}")
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        yield _prepare(url)
+    finally:
+        session_factory(url).kw["bind"].dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

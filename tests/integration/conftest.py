@@ -1,0 +1,80 @@
+"""A real Rasa server and action server, on free ports, with their own SQLite database."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from bot.config import ROOT
+from bot.runner import Stack
+from bot.services.tickets import TicketService
+from bot.store.db import session_factory, session_scope
+from bot.store.migrate import upgrade
+from bot.store.seed import seed_demo_data
+
+MODEL = ROOT / "models" / "hotro.tar.gz"
+TOKEN = "integration-test-token"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    if not MODEL.exists():
+        pytest.fail("no trained model: run `make train` (make test does it)")
+    workdir: Path = tmp_path_factory.mktemp("stack")
+    db_url = f"sqlite:///{workdir / 'hotro.db'}"
+    upgrade(db_url)
+    with session_scope(session_factory(db_url)) as session:
+        seed_demo_data(session)
+    env = dict(os.environ)
+    env.update(HOTRO_DATABASE_URL=db_url, RASA_TOKEN=TOKEN, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2")
+    env.pop("ACTION_SERVER_URL", None)
+    running = Stack(free_port(), free_port(), MODEL, env, workdir / "logs").start(timeout=240)
+    running.db_url = db_url
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def tickets(stack) -> TicketService:
+    return TicketService(session_factory(stack.db_url))
+
+
+class Chat:
+    """One customer talking to the bot over Rasa's REST webhook."""
+
+    def __init__(self, stack: Stack, sender: str):
+        self.url = f"{stack.rasa_url}/webhooks/rest/webhook"
+        self.sender = sender
+        self.transcript = []
+
+    def say(self, text: str) -> str:
+        body = json.dumps({"sender": self.sender, "message": text}).encode()
+        request = urllib.request.Request(self.url, data=body, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            replies = json.load(response)
+        self.last_replies = replies
+        joined = "\n".join(r.get("text", "") for r in replies)
+        self.transcript.append((text, joined))
+        return joined
+
+    def buttons(self):
+        return [b for r in self.last_replies for b in r.get("buttons", [])]
+
+
+@pytest.fixture
+def chat(stack, request):
+    def make(sender=None):
+        return Chat(stack, sender or f"{request.node.name}")
+
+    return make
