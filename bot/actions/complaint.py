@@ -195,9 +195,10 @@ class ValidateComplaintForm(FormValidationAction):
     def extract_complaint_confirmed(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
         if tracker.get_slot("requested_slot") != "complaint_confirmed":
             return {}
-        intent, _ = tu.latest_intent(tracker)
+        intent, confidence = tu.latest_intent(tracker)
         text = tu.latest_text(tracker)
-        if intent == "affirm":
+        if intent == "affirm" and (text.startswith("/") or confidence >= intake.CONFIRM_CONFIDENCE):
+            # Filing is the one step that cannot be taken back: a doubtful "yes" shows the summary again.
             return {"complaint_confirmed": True}
         if intent == "change_field" or intent == "deny":
             field = intake.field_to_change(text, tu.latest_entity(tracker, "field"))

@@ -25,6 +25,7 @@ DIGRESSION_INTENTS = frozenset(
 # Interrupt even free-text questions such as the description.
 STOP_INTENTS = frozenset({"cancel", "request_human"})
 MIN_CONFIDENCE = 0.6
+CONFIRM_CONFIDENCE = 0.7
 
 # Longest description kept. A 10,000-character message is stored whole up to
 # this size; anything beyond is cut (and the cut is said in the summary).

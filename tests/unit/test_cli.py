@@ -1,0 +1,64 @@
+import json
+
+import pytest
+
+from bot import cli
+from bot.services import registry
+from bot.services.tickets import ComplaintSubmission, TicketService
+
+
+@pytest.fixture
+def cli_db(db_factory, sqlite_url, monkeypatch):
+    monkeypatch.setenv("HOTRO_DATABASE_URL", sqlite_url)
+    registry.settings.cache_clear()
+    yield TicketService(db_factory)
+    registry.settings.cache_clear()
+
+
+def open_ticket(service):
+    ticket, _ = service.open(
+        ComplaintSubmission(
+            submission_key="k1", sender_id="web-1", channel="rest", language="en", order_number="DH100001",
+            order_verified=True, category="damaged", description="cup <b>broken</b>", contact="an@example.com",
+        )
+    )
+    return ticket
+
+
+def test_list_json_has_every_field_staff_need(cli_db, capsys):
+    open_ticket(cli_db)
+    assert cli.main(["tickets", "list", "--json"]) == 0
+    [row] = json.loads(capsys.readouterr().out)
+    for key in ("code", "order_number", "category", "description", "contact", "priority", "status",
+                "language", "channel", "created_at", "acknowledge_due_at", "resolve_due_at"):
+        assert key in row
+    assert row["code"] == "KN-000001" and row["description"] == "cup <b>broken</b>"
+
+
+def test_set_status_then_show(cli_db, capsys):
+    ticket = open_ticket(cli_db)
+    assert cli.main(["tickets", "set-status", ticket.code, "in_progress", "--note", "gọi lại khách", "--by", "lan"]) == 0
+    assert cli.main(["tickets", "show", ticket.code, "--json"]) == 0
+    out = capsys.readouterr().out
+    shown = json.loads(out[out.index("{"):])
+    assert shown["status"] == "in_progress"
+    assert shown["history"][-1]["note"] == "gọi lại khách"
+
+
+def test_errors_exit_non_zero(cli_db, capsys):
+    assert cli.main(["tickets", "show", "KN-000404"]) == 1
+    assert cli.main(["tickets", "set-status", "KN-000404", "closed"]) == 1
+    with pytest.raises(SystemExit):
+        cli.main(["tickets", "set-status", "KN-000001", "done"])
+
+
+def test_db_commands_are_idempotent(sqlite_url, monkeypatch, capsys):
+    monkeypatch.setenv("HOTRO_DATABASE_URL", sqlite_url)
+    registry.settings.cache_clear()
+    try:
+        assert cli.main(["db", "upgrade"]) == 0
+        assert cli.main(["db", "seed"]) == 0
+        assert cli.main(["db", "seed"]) == 0
+        assert "0 orders added" in capsys.readouterr().out
+    finally:
+        registry.settings.cache_clear()
