@@ -4,12 +4,11 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
-from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
 
 from bot.actions import tracker_utils as tu
+from bot.actions.forms import InterruptibleFormValidation
 from bot.categories import CATEGORIES, classify_category, label
 from bot.parsers import format_phone, mask_contact, mask_phone, parse_contact, parse_order_number
 from bot.services import intake, registry
@@ -35,17 +34,9 @@ def _failures(tracker: Tracker) -> int:
     return int(tracker.get_slot("failed_attempts") or 0)
 
 
-class ValidateComplaintForm(FormValidationAction):
+class ValidateComplaintForm(InterruptibleFormValidation):
     def name(self) -> Text:
         return "validate_complaint_form"
-
-    async def run(self, dispatcher, tracker, domain):
-        intent, confidence = tu.latest_intent(tracker)
-        requested = tracker.get_slot("requested_slot")
-        if requested and intake.is_digression(requested, intent, confidence, tu.latest_text(tracker)):
-            # No events: Rasa rejects the form and the digression rules answer.
-            return []
-        return await super().run(dispatcher, tracker, domain)
 
     # -- order number --------------------------------------------------------
 
@@ -275,6 +266,21 @@ class ActionAskComplaintConfirmed(Action):
         return []
 
 
+def collected_details(tracker: Tracker) -> Dict[Text, Any]:
+    """What the complaint form has learned so far, in the form the services take."""
+    order_number = tracker.get_slot("order_number")
+    contact = tracker.get_slot("contact")
+    customer_id = tracker.get_slot("order_customer_id")
+    return {
+        "order_number": None if order_number in (None, UNKNOWN_ORDER) else order_number,
+        "order_verified": bool(tracker.get_slot("order_verified")),
+        "category": tracker.get_slot("complaint_category"),
+        "description": tracker.get_slot("complaint_description"),
+        "contact": None if contact in (None, IN_CHAT) else contact,
+        "customer_id": int(customer_id) if customer_id else None,
+    }
+
+
 def reset_form_events() -> List[EventType]:
     return [SlotSet(name, None) for name in FORM_SLOTS] + [SlotSet("failed_attempts", 0)]
 
@@ -286,20 +292,13 @@ class ActionSubmitComplaint(Action):
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
         language = tu.language(tracker)
         activated = tu.activation_timestamp(tracker, FORM)
-        contact = tracker.get_slot("contact")
-        order_number = tracker.get_slot("order_number")
-        customer_id = tracker.get_slot("order_customer_id")
+        details = collected_details(tracker)
         submission = ComplaintSubmission(
             submission_key=f"{tracker.sender_id}:{FORM}:{activated}",
             sender_id=tracker.sender_id,
             channel=tu.channel(tracker),
             language=language,
-            order_number=None if order_number == UNKNOWN_ORDER else order_number,
-            order_verified=bool(tracker.get_slot("order_verified")),
-            category=tracker.get_slot("complaint_category") or "other",
-            description=tracker.get_slot("complaint_description") or "",
-            contact=None if contact == IN_CHAT else contact,
-            customer_id=int(customer_id) if customer_id else None,
+            **dict(details, category=details["category"] or "other", description=details["description"] or ""),
             customer_texts=tuple(tu.customer_texts(tracker, since=activated)),
         )
         try:

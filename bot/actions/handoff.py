@@ -8,7 +8,7 @@ from rasa_sdk import Action
 from rasa_sdk.events import EventType, SlotSet
 
 from bot.actions import tracker_utils as tu
-from bot.actions.complaint import FORM, IN_CHAT, UNKNOWN_ORDER, reset_form_events
+from bot.actions.complaint import collected_details, reset_form_events
 from bot.services import registry
 from bot.services.handoff import HandoffRequest
 from bot.services.sla import SERVICE_LEVELS, hours
@@ -24,9 +24,6 @@ class ActionRequestHuman(Action):
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
         language = tu.language(tracker)
         reason = "misunderstood" if tracker.get_slot("offered_human") else "customer_asked"
-        order_number = tracker.get_slot("order_number")
-        contact = tracker.get_slot("contact")
-        customer_id = tracker.get_slot("order_customer_id")
         request = HandoffRequest(
             # One handoff per user message, however often the action is retried.
             request_key=f"{tracker.sender_id}:handoff:{_latest_user_timestamp(tracker)}",
@@ -34,12 +31,7 @@ class ActionRequestHuman(Action):
             channel=tu.channel(tracker),
             language=language,
             reason=reason,
-            order_number=None if order_number in (None, UNKNOWN_ORDER) else order_number,
-            order_verified=bool(tracker.get_slot("order_verified")),
-            category=tracker.get_slot("complaint_category"),
-            description=tracker.get_slot("complaint_description"),
-            contact=None if contact in (None, IN_CHAT) else contact,
-            customer_id=int(customer_id) if customer_id else None,
+            **collected_details(tracker),
             recent_customer_texts=tuple(tu.customer_texts(tracker, limit=8)),
         )
         try:
@@ -65,5 +57,3 @@ def _latest_user_timestamp(tracker) -> float:
             return event.get("timestamp") or 0.0
     return 0.0
 
-
-__all__ = ["ActionRequestHuman", "FORM"]

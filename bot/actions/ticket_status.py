@@ -4,11 +4,11 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action
 from rasa_sdk.events import EventType, SlotSet
-from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import tracker_utils as tu
+from bot.actions.forms import InterruptibleFormValidation
 from bot.categories import label
 from bot.parsers import parse_contact, parse_ticket_code
 from bot.services import intake, registry
@@ -21,16 +21,9 @@ NOT_GIVEN = "__not_given__"
 _MALFORMED = "__malformed__"
 
 
-class ValidateTicketStatusForm(FormValidationAction):
+class ValidateTicketStatusForm(InterruptibleFormValidation):
     def name(self) -> Text:
         return "validate_ticket_status_form"
-
-    async def run(self, dispatcher, tracker, domain):
-        intent, confidence = tu.latest_intent(tracker)
-        requested = tracker.get_slot("requested_slot")
-        if requested and intake.is_digression(requested, intent, confidence, tu.latest_text(tracker)):
-            return []
-        return await super().run(dispatcher, tracker, domain)
 
     async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> List[Text]:
         code = tracker.get_slot("ticket_code")
