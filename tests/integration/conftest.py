@@ -1,6 +1,7 @@
 """A real Rasa server and action server, on free ports, with their own SQLite database."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -75,6 +76,7 @@ class Chat:
 @pytest.fixture
 def chat(stack, request):
     def make(sender=None):
-        return Chat(stack, sender or f"{request.node.name}")
+        # Node names of parametrised tests can be long; senders are at most 128 characters.
+        return Chat(stack, sender or "t-" + hashlib.sha1(request.node.name.encode()).hexdigest()[:16])
 
     return make

@@ -152,6 +152,7 @@ def test_asking_for_a_person_mid_complaint_keeps_what_was_said(chat, tickets):
         "DH100001' OR '1'='1",
         "🙂🙂🙂",
     ],
+    ids=["10k-chars", "html", "sql", "sql-in-order", "emoji"],
 )
 def test_bad_input_gets_an_answer(chat, message):
     c = chat()

@@ -1,0 +1,77 @@
+"""Rasa's REST channel, hardened at the edge.
+
+Same URL (/webhooks/rest/webhook), request and response as Rasa's own, plus:
+- text is NFC-normalised before NLU (the same word typed in NFD would otherwise
+  become different tokens);
+- a customer never gets an empty reply: when the action server or the database
+  is down and the bot produced nothing, they get an apology and can retry;
+- failures are logged without the customer's text (it may hold phones, emails).
+"""
+from __future__ import annotations
+
+import logging
+from asyncio import CancelledError
+from typing import Awaitable, Callable
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from sanic import Blueprint, response
+from sanic.request import Request
+
+from bot.text import nfc
+
+logger = logging.getLogger(__name__)
+
+MAX_SENDER_LENGTH = 128
+APOLOGY = (
+    "Xin lỗi, hệ thống đang gặp sự cố nên mình chưa trả lời được. Tin nhắn của bạn đã được ghi nhận, "
+    "bạn vui lòng thử lại sau ít phút nhé. / Sorry, something went wrong on our side. "
+    "Please try again in a few minutes."
+)
+# Commands that legitimately produce no reply.
+_SILENT_COMMANDS = ("/restart", "/session_start")
+
+
+class HotroRestInput(RestInput):
+    @classmethod
+    def name(cls) -> str:
+        return "rest"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
+        webhook = Blueprint(f"custom_webhook_{type(self).__name__}", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_request: Request):
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request):
+            body = request.json if isinstance(request.json, dict) else {}
+            sender = body.get("sender")
+            text = body.get("message")
+            if not isinstance(sender, str) or not sender or len(sender) > MAX_SENDER_LENGTH:
+                return response.json(
+                    {"error": f"'sender' must be a non-empty string of at most {MAX_SENDER_LENGTH} characters"},
+                    status=400,
+                )
+            if not isinstance(text, str):
+                return response.json({"error": "'message' must be a string"}, status=400)
+            text = nfc(text)
+            metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
+            collector = CollectingOutputChannel()
+            try:
+                await on_new_message(
+                    UserMessage(
+                        text, collector, sender, input_channel=self.name(), metadata=metadata
+                    )
+                )
+            except CancelledError:
+                logger.error("message from %s timed out", sender[:8])
+            except Exception:
+                logger.exception("message from %s failed", sender[:8])
+            messages = collector.messages
+            if not messages and not text.strip().startswith(_SILENT_COMMANDS):
+                messages = [{"recipient_id": sender, "text": APOLOGY}]
+            return response.json(messages)
+
+        return webhook
