@@ -179,3 +179,14 @@ def test_http_api_needs_the_token(stack):
     assert err.value.code == 401
     with urllib.request.urlopen(f"{url}?token={TOKEN}", timeout=10) as response:
         assert json.load(response)["sender_id"] == "someone"
+
+
+def test_the_bot_follows_a_customer_who_switches_language(chat):
+    c = chat("switcher")
+    assert "Xin chào" in c.say("chào shop")
+    assert "Hello" in c.say("hello")
+    assert "order number" in c.say("I want to file a complaint")
+    # An order number says nothing about the language: the bot stays in English.
+    assert "Found order DH100001" in c.say("DH100001")
+    # Back to Vietnamese: answered in Vietnamese from this message on.
+    assert "mô tả" in c.say("hàng bị vỡ")
