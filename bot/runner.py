@@ -61,7 +61,11 @@ class Stack:
         if token:
             rasa_args += ["--auth-token", token]
         self._spawn("rasa", rasa_args)
-        self.wait_ready(timeout)
+        try:
+            self.wait_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def wait_ready(self, timeout: float) -> None:
@@ -108,6 +112,10 @@ class Stack:
         self.processes.clear()
 
 
+def _interrupt(_signum, _frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
     rasa_port = int(os.environ.get("RASA_PORT", "5005"))
     action_port = int(os.environ.get("ACTION_PORT", "5055"))
@@ -118,13 +126,16 @@ def main() -> int:
         env=dict(os.environ),
         log_dir=ROOT / "var" / "log",
     )
+    # `kill` (SIGTERM) stops the children too, like Ctrl-C.
+    signal.signal(signal.SIGTERM, _interrupt)
     print(f"starting the action server on :{action_port} and Rasa on :{rasa_port} (logs in var/log/) ...")
     try:
         stack.start()
     except (RuntimeError, TimeoutError) as exc:
         print(f"could not start: {exc}", file=sys.stderr)
-        stack.stop()
         return 1
+    except KeyboardInterrupt:
+        return 0
     print(
         f"""
 hotro is running.

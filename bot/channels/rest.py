@@ -18,7 +18,10 @@ from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
 
+from bot import rasa_speedups
 from bot.text import nfc
+
+rasa_speedups.apply()
 
 logger = logging.getLogger(__name__)
 
