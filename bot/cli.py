@@ -5,6 +5,10 @@
     python -m bot tickets list [--json] [--status STATUS]
     python -m bot tickets show CODE [--json]
     python -m bot tickets set-status CODE STATUS [--note TEXT] [--by NAME]
+    python -m bot faq check [--dir DIR]    validate the FAQ files (file:line: message)
+    python -m bot faq report [--json]      questions with no answer or a 👎, most frequent first
+    python -m bot faq eval FILE [--min-top1 0.9]   retrieval accuracy on held-out paraphrases
+    python -m bot faq train-nlu            fold FAQ questions into data/nlu/faq_generated.yml
 """
 from __future__ import annotations
 
@@ -91,6 +95,65 @@ def _cmd_tickets(args) -> int:
     return 2
 
 
+def _cmd_faq(args) -> int:
+    from pathlib import Path
+
+    faq_dir = Path(args.dir) if getattr(args, "dir", None) else registry.settings().faq_dir
+    if args.action == "check":
+        from bot.faq.check import check_directory
+
+        problems, warnings = check_directory(faq_dir)
+        for problem in problems:
+            print(problem)
+        for warning in warnings:
+            print(f"{warning.file}:{warning.line}: warning: {warning.message}")
+        if problems:
+            print(f"{len(problems)} problem(s) found", file=sys.stderr)
+            return 1
+        from bot.faq.library import FaqLibrary
+
+        print(f"FAQ is fine: {len(FaqLibrary(faq_dir).entries)} entries")
+        return 0
+    if args.action == "report":
+        lines = registry.faq().report(limit=args.limit)
+        if args.json:
+            print(json.dumps([line.__dict__ for line in lines], ensure_ascii=False, indent=2))
+            return 0
+        if not lines:
+            print("nothing to report: every question found an answer and no answer got 👎")
+        for line in lines:
+            what = "no answer" if line.kind == "unanswered" else f"👎 on {line.faq_id}"
+            print(f"{line.count:>5}  {what:<30} {line.question}")
+        return 0
+    if args.action == "eval":
+        from bot.faq.evaluate import FORMS, evaluate
+
+        result = evaluate(faq_dir, Path(args.file))
+        failed = False
+        for form in FORMS:
+            accuracy = result.accuracy(form)
+            answered = result.answered.get(form, 0) / result.total[form] if result.total.get(form) else 0.0
+            ok = accuracy >= args.min_top1
+            failed |= not ok
+            print(f"{form:<13} top-1 {accuracy:6.1%} ({result.top1.get(form, 0)}/{result.total.get(form, 0)}), "
+                  f"answered directly {answered:6.1%}  {'ok' if ok else 'BELOW ' + format(args.min_top1, '.0%')}")
+        for form, expected, predicted, text in result.misses:
+            print(f"  miss [{form}] expected {expected}, got {predicted}: {text}")
+        if args.write:
+            from bot.faq.evaluate import write_report
+
+            write_report(result, Path(args.write), faq_dir, Path(args.file))
+            print(f"written to {args.write}")
+        return 1 if failed else 0
+    if args.action == "train-nlu":
+        from bot.faq.nlu_export import export
+
+        path, count = export(faq_dir)
+        print(f"wrote {count} FAQ questions to {path}; run `make train`")
+        return 0
+    return 2
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="hotro staff and operator tools")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -113,6 +176,22 @@ def build_parser() -> argparse.ArgumentParser:
     tset.add_argument("--note", default="")
     tset.add_argument("--by", default="staff")
     tickets.set_defaults(func=_cmd_tickets)
+
+    faq = sub.add_parser("faq", help="FAQ editor tools")
+    fsub = faq.add_subparsers(dest="action", required=True)
+    fcheck = fsub.add_parser("check")
+    fcheck.add_argument("--dir")
+    freport = fsub.add_parser("report")
+    freport.add_argument("--json", action="store_true")
+    freport.add_argument("--limit", type=int, default=50)
+    feval = fsub.add_parser("eval")
+    feval.add_argument("file")
+    feval.add_argument("--dir")
+    feval.add_argument("--min-top1", type=float, default=0.90)
+    feval.add_argument("--write", help="also write a Markdown report to this file")
+    ftrain = fsub.add_parser("train-nlu")
+    ftrain.add_argument("--dir")
+    faq.set_defaults(func=_cmd_faq)
     return parser
 
 

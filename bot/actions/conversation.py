@@ -1,34 +1,53 @@
 """Misunderstandings and small turns outside the forms."""
 from __future__ import annotations
 
-from typing import List, Text
+from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action
 from rasa_sdk.events import EventType, SlotSet
 
 from bot.actions import tracker_utils as tu
+from bot.actions.faq import answer_entry, suggest_entries
+from bot.services import registry
 
-MISS_INTENTS = ("nlu_fallback", "out_of_scope")
+MISS_RESPONSES = ("utter_fallback_rephrase", "utter_fallback_offer_human")
 
 
-def consecutive_misses(intents: List[str]) -> int:
-    """How many of the latest user messages in a row the bot did not understand."""
-    count = 0
-    for intent in reversed(intents):
-        if intent not in MISS_INTENTS:
-            break
-        count += 1
-    return count
+def previous_turn_missed(events: List[Dict[str, Any]]) -> bool:
+    """Whether the bot's reply to the customer's previous message was a "didn't understand"."""
+    in_previous_turn = False
+    for event in reversed(events):
+        if event.get("event") == "user":
+            if in_previous_turn:
+                return False
+            in_previous_turn = True
+        elif in_previous_turn and event.get("event") == "bot":
+            if (event.get("metadata") or {}).get("utter_action") in MISS_RESPONSES:
+                return True
+    return False
 
 
 class ActionHandleFallback(Action):
-    """First miss: say what the bot can do. Second miss in a row: offer a person."""
+    """Not understood. The FAQ gets a chance first (the question may simply be phrased
+    unusually); then: first miss, say what the bot can do; second in a row, offer a person."""
 
     def name(self) -> Text:
         return "action_handle_fallback"
 
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
-        if consecutive_misses(tu.user_intents(tracker)) >= 2:
+        intent, _ = tu.latest_intent(tracker)
+        if intent == "nlu_fallback" and not tu.latest_text(tracker).startswith("/"):
+            try:
+                decision = registry.faq().ask(tu.latest_text(tracker))
+            except Exception:
+                decision = None
+            if decision is not None and decision.kind == "answer":
+                answer_entry(dispatcher, decision.entry, tu.language(tracker))
+                return [SlotSet("offered_human", False)]
+            if decision is not None and decision.kind == "suggest":
+                suggest_entries(dispatcher, decision.suggestions, tu.language(tracker))
+                return [SlotSet("offered_human", False)]
+        if previous_turn_missed(tracker.events):
             dispatcher.utter_message(response="utter_fallback_offer_human")
             return [SlotSet("offered_human", True)]
         dispatcher.utter_message(response="utter_fallback_rephrase")

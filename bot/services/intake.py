@@ -19,7 +19,7 @@ MAX_FAILED_ATTEMPTS = 2
 DIGRESSION_INTENTS = frozenset(
     {
         "faq", "bot_challenge", "ask_capabilities", "greet", "thank", "out_of_scope",
-        "request_human", "cancel", "goodbye",
+        "request_human", "cancel", "goodbye", "faq_feedback", "faq_select",
     }
 )
 # Interrupt even free-text questions such as the description.

@@ -26,3 +26,16 @@ def orders() -> OrderBackend:
 
 def handoff() -> HandoffService:
     return HandoffService(tickets())
+
+
+@lru_cache(maxsize=1)
+def faq_library():
+    from bot.faq.library import FaqLibrary
+
+    return FaqLibrary(settings().faq_dir)
+
+
+def faq():
+    from bot.services.faq import FaqService
+
+    return FaqService(faq_library(), session_factory(settings().database_url))

@@ -113,3 +113,17 @@ class TicketEvent(Base):
     created_at = Column(DateTime, nullable=False, default=utcnow)
 
     ticket = relationship("Ticket", back_populates="events")
+
+
+class FaqEvent(Base):
+    """What editors learn from: questions with no answer, and answers rated 👍 or 👎."""
+
+    __tablename__ = "faq_events"
+
+    id = Column(Integer, primary_key=True)
+    kind = Column(String(20), nullable=False, index=True)  # unanswered | helpful | not_helpful
+    faq_id = Column(String(100), index=True)
+    question = Column(Text, nullable=False, default="")
+    language = Column(String(5), nullable=False, default="vi")
+    sender_id = Column(String(200))
+    created_at = Column(DateTime, nullable=False, default=utcnow)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import socket
 import urllib.error
 import urllib.request
@@ -37,11 +38,17 @@ def stack(tmp_path_factory):
     upgrade(db_url)
     with session_scope(session_factory(db_url)) as session:
         seed_demo_data(session)
+    faq_dir = workdir / "faq"  # a copy the FAQ tests may edit, as an editor would
+    shutil.copytree(ROOT / "faq", faq_dir)
     env = dict(os.environ)
-    env.update(HOTRO_DATABASE_URL=db_url, RASA_TOKEN=TOKEN, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2")
+    env.update(
+        HOTRO_DATABASE_URL=db_url, HOTRO_FAQ_DIR=str(faq_dir), RASA_TOKEN=TOKEN,
+        RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2",
+    )
     env.pop("ACTION_SERVER_URL", None)
     running = Stack(free_port(), free_port(), MODEL, env, workdir / "logs").start(timeout=240)
     running.db_url = db_url
+    running.faq_dir = faq_dir
     yield running
     running.stop()
 

@@ -92,3 +92,15 @@ def test_database_down_keeps_every_answer_and_returns_to_the_summary(monkeypatch
     assert slots == {"complaint_confirmed": None}  # nothing else is cleared
     assert {"event": "active_loop", "name": "complaint_form"}.items() <= events[1].items()
     assert events[2]["event"] == "followup" and events[2]["name"] == "complaint_form"
+
+
+def test_a_miss_counts_only_after_a_previous_miss():
+    from bot.actions.conversation import previous_turn_missed
+
+    miss = {"event": "bot", "text": "…", "metadata": {"utter_action": "utter_fallback_rephrase"}}
+    answer = {"event": "bot", "text": "…", "metadata": {"utter_action": "utter_greet"}}
+    user = {"event": "user", "text": "?"}
+    assert previous_turn_missed([user, miss, user])
+    assert not previous_turn_missed([user, answer, user])
+    assert not previous_turn_missed([user, miss, user, answer, user])
+    assert not previous_turn_missed([user])

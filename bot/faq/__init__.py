@@ -1,0 +1,1 @@
+"""The FAQ that content editors keep in faq/: loading, checking, searching, hot reload."""

@@ -1,0 +1,201 @@
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from bot import cli
+from bot.faq.check import check_directory
+from bot.faq.library import FaqLibrary
+from bot.faq.loader import load_file
+from bot.services import registry
+from bot.services.faq import FaqService, decide
+
+ENTRY = """\
+  - id: {id}
+    reviewed: 2026-11-20
+    questions:
+      vi:
+{vi}
+      en:
+{en}
+    answer:
+      vi: {answer_vi}
+      en: {answer_en}
+"""
+
+
+def entry(id, vi, en, answer_vi, answer_en):
+    return ENTRY.format(
+        id=id,
+        vi="\n".join(f"        - {q}" for q in vi),
+        en="\n".join(f"        - {q}" for q in en),
+        answer_vi=answer_vi,
+        answer_en=answer_en,
+    )
+
+
+SHIPPING = "entries:\n" + entry(
+    "delivery-fee",
+    ["Phí ship bao nhiêu?", "Tiền vận chuyển là bao nhiêu?", "Giao hàng có mất phí không?"],
+    ["How much is shipping?", "What is the delivery fee?"],
+    "Phí giao hàng 30.000đ, miễn phí từ 300.000đ.",
+    "Delivery costs 30,000đ, free from 300,000đ.",
+) + entry(
+    "cod",
+    ["Có thanh toán khi nhận hàng không?", "Shop có COD không?"],
+    ["Can I pay on delivery?", "Do you accept cash on delivery?"],
+    "Có, shop nhận COD toàn quốc.",
+    "Yes, cash on delivery everywhere in Vietnam.",
+)
+
+HOURS = "entries:\n" + entry(
+    "opening-hours",
+    ["Shop làm việc mấy giờ?", "Mấy giờ shop mở cửa?"],
+    ["What are your opening hours?", "When are you open?"],
+    "Shop làm việc 8:00–21:00 mỗi ngày.",
+    "We are open 8:00–21:00 every day.",
+)
+
+
+@pytest.fixture
+def faq_dir(tmp_path):
+    d = tmp_path / "faq"
+    d.mkdir()
+    (d / "giao-hang.yml").write_text(SHIPPING, encoding="utf-8")
+    (d / "lien-he.yml").write_text(HOURS, encoding="utf-8")
+    return d
+
+
+def touch_later(path: Path, text: str) -> None:
+    """Write, making sure the modification time moves on even on coarse clocks."""
+    before = path.stat().st_mtime_ns if path.exists() else 0
+    path.write_text(text, encoding="utf-8")
+    if path.stat().st_mtime_ns == before:
+        os.utime(path, ns=(before + 1_000_000, before + 1_000_000))
+
+
+def test_answers_in_both_languages_and_without_diacritics(faq_dir):
+    library = FaqLibrary(faq_dir)
+    assert library.search("phi ship bao nhieu vay shop")[0].entry.id == "delivery-fee"
+    assert library.search("phí vận chuyển hết bao nhiêu tiền")[0].entry.id == "delivery-fee"
+    assert library.search("do you take cash on delivery")[0].entry.id == "cod"
+    assert library.search("mấy giờ mở cửa vậy")[0].entry.id == "opening-hours"
+
+
+def test_decisions(faq_dir):
+    library = FaqLibrary(faq_dir)
+    assert decide(library.search("Phí ship bao nhiêu?")).kind == "answer"
+    assert decide(library.search("con mèo đang ngủ trên mái nhà")).kind == "none"
+    assert decide([]).kind == "none"
+
+
+def test_hot_reload_picks_up_an_edit(faq_dir):
+    library = FaqLibrary(faq_dir, check_interval=0)
+    assert "300.000đ" in library.get("delivery-fee").answer["vi"]
+    touch_later(faq_dir / "giao-hang.yml", SHIPPING.replace("300.000đ", "500.000đ"))
+    assert "500.000đ" in library.get("delivery-fee").answer["vi"]
+    # A new file with a new entry is picked up too.
+    touch_later(faq_dir / "bao-hanh.yml", "entries:\n" + entry(
+        "warranty", ["Bảo hành bao lâu?", "Sản phẩm được bảo hành mấy tháng?"], ["How long is the warranty?"],
+        "Bảo hành 12 tháng.", "12 months warranty."))
+    assert library.search("bao hanh may thang")[0].entry.id == "warranty"
+
+
+def test_a_broken_file_keeps_the_last_good_version(faq_dir, caplog):
+    library = FaqLibrary(faq_dir, check_interval=0)
+    touch_later(faq_dir / "giao-hang.yml", SHIPPING + "  - id: [broken\n")
+    assert library.get("delivery-fee") is not None
+    assert library.get("opening-hours") is not None
+    assert library.problems and "giao-hang.yml" in str(library.problems[0])
+    assert "FAQ not reloaded" in caplog.text
+
+
+def test_a_file_broken_from_the_start_does_not_hide_the_others(faq_dir):
+    (faq_dir / "giao-hang.yml").write_text("entries: [", encoding="utf-8")
+    library = FaqLibrary(faq_dir)
+    assert library.get("opening-hours") is not None
+    assert library.get("delivery-fee") is None
+
+
+def test_loader_reports_file_and_line(faq_dir):
+    broken = SHIPPING.replace("      en: Delivery costs 30,000đ, free from 300,000đ.\n", "").replace(
+        "  - id: cod", "  - id: COD!\n    colour: red")
+    path = faq_dir / "giao-hang.yml"
+    path.write_text(broken, encoding="utf-8")
+    messages = [str(p) for p in load_file(path).problems]
+    assert any(m.startswith("giao-hang.yml:") and "answer.en" in m for m in messages)
+    assert any("id 'COD!'" in m for m in messages)
+    assert any("unknown key 'colour'" in m and m.startswith("giao-hang.yml:") for m in messages)
+
+
+def test_check_finds_duplicates_and_missing_languages(faq_dir):
+    (faq_dir / "copy.yml").write_text(HOURS, encoding="utf-8")
+    (faq_dir / "half.yml").write_text(
+        HOURS.replace("opening-hours", "half").replace("      en: We are open 8:00–21:00 every day.\n", ""),
+        encoding="utf-8",
+    )
+    errors, _ = check_directory(faq_dir)
+    text = "\n".join(map(str, errors))
+    assert "duplicate id 'opening-hours'" in text
+    assert "answer.en is missing" in text
+
+
+def test_check_finds_entries_that_answer_each_others_questions(faq_dir):
+    twin = HOURS.replace("opening-hours", "hours-again")
+    (faq_dir / "twin.yml").write_text(twin, encoding="utf-8")
+    errors, _ = check_directory(faq_dir)
+    assert any("answer each other's questions" in str(e) for e in errors)
+
+
+def test_check_passes_a_clean_faq(faq_dir):
+    errors, _ = check_directory(faq_dir)
+    assert errors == []
+
+
+def test_feedback_and_unanswered_questions_are_reported(faq_dir, db_factory):
+    service = FaqService(FaqLibrary(faq_dir), db_factory)
+    for question in ("Shop có bán thẻ cào không?", "shop co ban the cao khong", "Có trả góp không?"):
+        service.record("unanswered", question, "vi", "s1")
+    service.record("not_helpful", "phí ship về Cà Mau?", "vi", "s2", faq_id="delivery-fee")
+    service.record("helpful", "mấy giờ mở cửa", "vi", "s3", faq_id="opening-hours")
+    report = service.report()
+    assert (report[0].count, report[0].kind) == (2, "unanswered")  # with and without diacritics count together
+    assert {(r.kind, r.faq_id) for r in report} == {("unanswered", None), ("not_helpful", "delivery-fee")}
+    assert all(r.kind != "helpful" for r in report)
+
+
+def test_cli_check_and_report(faq_dir, sqlite_url, db_factory, monkeypatch, capsys):
+    monkeypatch.setenv("HOTRO_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("HOTRO_FAQ_DIR", str(faq_dir))
+    registry.settings.cache_clear()
+    registry.faq_library.cache_clear()
+    try:
+        assert cli.main(["faq", "check"]) == 0
+        registry.faq().record("unanswered", "có trả góp không", "vi", "s1")
+        assert cli.main(["faq", "report", "--json"]) == 0
+        out = capsys.readouterr().out
+        assert json.loads(out[out.index("["):])[0]["question"] == "có trả góp không"
+        (faq_dir / "bad.yml").write_text("entries:\n  - id: x\n", encoding="utf-8")
+        assert cli.main(["faq", "check"]) == 1
+        assert "bad.yml:2: entry is missing 'questions'" in capsys.readouterr().out
+    finally:
+        registry.settings.cache_clear()
+        registry.faq_library.cache_clear()
+
+
+def _match(id, score, similarity):
+    from bot.faq.index import FaqMatch
+    from bot.faq.loader import FaqEntry
+
+    return FaqMatch(FaqEntry(id, {"vi": ("q",), "en": ("q",)}, {"vi": "a", "en": "a"}, None), score, similarity)
+
+
+def test_decide_answers_only_a_clear_winner():
+    assert decide([_match("a", 0.7, 0.6), _match("b", 0.1, 0.3)]).kind == "answer"
+    # Two entries nearly tied: the customer chooses.
+    tied = decide([_match("a", 0.45, 0.5), _match("b", 0.40, 0.5), _match("c", 0.05, 0.1)])
+    assert tied.kind == "suggest" and [e.id for e in tied.suggestions] == ["a", "b"]
+    # Probable but unlike any example question: offered, not asserted.
+    assert decide([_match("a", 0.8, 0.25)]).kind == "suggest"
+    assert decide([_match("a", 0.8, 0.1)]).kind == "none"
