@@ -98,6 +98,16 @@ CONCEPTS: Dict[str, Tuple[str, ...]] = {
     "c_wrong": ("giao sai", "sai hang", "nham hang", "wrong item", "wrong product", "wrong"),
 }
 
+# Chat shorthand, expanded before the concepts are matched (folded forms).
+SHORTHAND: Dict[str, str] = {
+    "ko": "khong", "k": "khong", "hok": "khong", "hong": "khong", "kh": "khong", "hem": "khong",
+    "dc": "duoc", "dk": "duoc", "đc": "duoc", "j": "gi", "z": "vay", "r": "roi", "ntn": "nhu the nao",
+    "bn": "bao nhieu", "bnhieu": "bao nhieu", "mik": "minh", "mk": "mat khau", "tk": "tai khoan",
+    "ck": "chuyen khoan", "sdt": "so dien thoai", "dt": "dien thoai", "sp": "san pham", "hd": "hoa don",
+    "bh": "bao gio", "ms": "moi", "vs": "voi", "ship": "ship", "ad": "ad", "pls": "please", "plz": "please",
+    "u": "you", "ur": "your", "thx": "thanks", "q": "question",
+}
+
 STOPWORDS = frozenset(
     """shop oi ad a nhe nha vay ha khong ko k co minh toi em anh chi ban bn mik e cho hoi la thi the nao gi j
     duoc dc cua va voi de lam sao neu roi da dang se cai nay do o tai trong tu mot nhung cac muon can biet
@@ -133,6 +143,7 @@ def _stem(token: str) -> str:
 def concept_text(text: str) -> str:
     """Folded words with synonyms replaced by concepts, fillers dropped and English lightly stemmed."""
     pattern, lookup = _phrase_pattern()
-    folded = pattern.sub(lambda m: f" {lookup[m.group(1)]} ", fold(text))
+    expanded = " ".join(SHORTHAND.get(token, token) for token in re.findall(r"[\w'-]+", fold(text)))
+    folded = pattern.sub(lambda m: f" {lookup[m.group(1)]} ", expanded)
     tokens = re.findall(r"\w+", folded)
     return " ".join(_stem(t) for t in tokens if t not in STOPWORDS)

@@ -199,3 +199,25 @@ def test_decide_answers_only_a_clear_winner():
     # Probable but unlike any example question: offered, not asserted.
     assert decide([_match("a", 0.8, 0.25)]).kind == "suggest"
     assert decide([_match("a", 0.8, 0.1)]).kind == "none"
+
+
+def test_concepts_join_languages_and_spellings():
+    from bot.faq.lexicon import concept_text
+
+    assert "c_refund" in concept_text("hoàn tiền mất bao lâu") and "c_refund" in concept_text("get my money back")
+    assert concept_text("phí ship") == concept_text("phi ship")
+    assert {"c_howmuch", "c_ship"} <= set(concept_text("tiền ship bao nhiêu").split())
+    assert "c_password" in concept_text("quen mk roi") and "c_forget" in concept_text("forgot my password")
+    assert "shop" not in concept_text("shop ơi cho mình hỏi")  # filler words carry no meaning
+
+
+def test_faq_questions_can_be_exported_as_nlu_examples(faq_dir, tmp_path):
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    from bot.faq.nlu_export import export
+
+    path, count = export(faq_dir, tmp_path / "faq_generated.yml")
+    examples = load_data(str(path)).intent_examples
+    assert count == len(examples) > 0
+    assert {e.get("intent") for e in examples} == {"faq"}
+    assert "phi ship bao nhieu?" in {e.get("text") for e in examples}  # the folded form is added too
