@@ -63,8 +63,9 @@ class FaqIndex:
             features = self._vectorize(corpus)
             labels = np.concatenate([self._owner, np.arange(len(self.entries))])
             weights = np.concatenate([np.ones(len(questions)), np.full(len(answers), ANSWER_WEIGHT)])
-            # liblinear (one-vs-rest) trains in well under a second on a few hundred questions.
-            self._classifier = LogisticRegression(C=10.0, solver="liblinear", max_iter=1000)
+            # liblinear (one-vs-rest) trains in about a second on ~2,000 questions; C chosen by
+            # 5-fold cross-validation on the example questions.
+            self._classifier = LogisticRegression(C=30.0, solver="liblinear", max_iter=1000)
             self._classifier.fit(features, labels, sample_weight=weights)
 
     def _vectorize(self, texts: List[str]):
