@@ -173,3 +173,14 @@ def format_phone(phone: str) -> str:
     if len(digits) == 10:
         return f"{digits[:4]} {digits[4:7]} {digits[7:]}"
     return digits
+
+
+def redact_contacts(text: Optional[str]) -> str:
+    """The text with every phone number and email masked (for what editors and logs see)."""
+    text = nfc(text)
+    text = _EMAIL.sub(lambda m: mask_email(m.group(1)), text)
+
+    def _phone(match: "re.Match") -> str:
+        return mask_phone(match.group(1)) if normalize_phone(match.group(1)) else match.group(0)
+
+    return _DIGIT_RUN.sub(_phone, text)

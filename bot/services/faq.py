@@ -13,7 +13,8 @@ from bot.faq.library import FaqLibrary
 from bot.faq.loader import FaqEntry
 from bot.store.db import session_scope
 from bot.store.models import FaqEvent, utcnow
-from bot.text import nfc, words
+from bot.parsers import redact_contacts
+from bot.text import words
 
 # `score` is the classifier's probability for the entry, `similarity` the
 # cosine similarity to its closest example question. Chosen on the held-out
@@ -72,7 +73,8 @@ class FaqService:
                 FaqEvent(
                     kind=kind,
                     faq_id=faq_id,
-                    question=nfc(question).strip()[:MAX_STORED_QUESTION],
+                    # Editors need the wording, not the customer's phone or email.
+                    question=redact_contacts(question).strip()[:MAX_STORED_QUESTION],
                     language=language,
                     sender_id=sender_id,
                     created_at=self._clock(),

@@ -90,3 +90,13 @@ def test_masking_hides_most_of_the_contact():
     assert mask_email("lan.nguyen@gmail.com") == "l***@gmail.com"
     assert "345" not in mask_contact("0912345678")
     assert mask_contact(None) == ""
+
+
+def test_redact_contacts_masks_phones_and_emails_only():
+    from bot.parsers import redact_contacts
+
+    text = "gọi 0912 345 678 hoặc mail lan.nguyen@gmail.com về đơn DH100001 giá 350000"
+    redacted = redact_contacts(text)
+    assert "345" not in redacted and "lan.nguyen" not in redacted
+    assert "0912***678" in redacted and "l***@gmail.com" in redacted
+    assert "DH100001" in redacted and "350000" in redacted
