@@ -27,6 +27,7 @@ class Stack:
     model: Path
     env: Dict[str, str]
     log_dir: Path
+    gateway_port: int = 0  # 0: no gateway
     processes: List[subprocess.Popen] = field(default_factory=list)
 
     @property
@@ -37,11 +38,15 @@ class Stack:
     def action_url(self) -> str:
         return f"http://127.0.0.1:{self.action_port}"
 
-    def _spawn(self, name: str, args: List[str]) -> subprocess.Popen:
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.gateway_port}"
+
+    def _spawn(self, name: str, args: List[str], env: Dict[str, str] = None) -> subprocess.Popen:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_dir / f"{name}.log", "ab")
         proc = subprocess.Popen(
-            args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            args, cwd=ROOT, env=env or self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
         self.processes.append(proc)
         return proc
@@ -61,6 +66,9 @@ class Stack:
         if token:
             rasa_args += ["--auth-token", token]
         self._spawn("rasa", rasa_args)
+        if self.gateway_port:
+            gateway_env = dict(self.env, GATEWAY_PORT=str(self.gateway_port), RASA_URL=self.rasa_url)
+            self._spawn("gateway", [sys.executable, "-m", "bot.gateway.app"], env=gateway_env)
         try:
             self.wait_ready(timeout)
         except BaseException:
@@ -71,6 +79,8 @@ class Stack:
     def wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         checks = {"action server": f"{self.action_url}/health", "Rasa": f"{self.rasa_url}/"}
+        if self.gateway_port:
+            checks["gateway"] = f"{self.gateway_url}/health"
         for name, url in checks.items():
             while True:
                 for proc in self.processes:
@@ -119,16 +129,21 @@ def _interrupt(_signum, _frame) -> None:
 def main() -> int:
     rasa_port = int(os.environ.get("RASA_PORT", "5005"))
     action_port = int(os.environ.get("ACTION_PORT", "5055"))
+    gateway_port = int(os.environ.get("GATEWAY_PORT", "8000"))
     stack = Stack(
         rasa_port=rasa_port,
         action_port=action_port,
+        gateway_port=gateway_port,
         model=ROOT / "models" / "hotro.tar.gz",
         env=dict(os.environ),
         log_dir=ROOT / "var" / "log",
     )
     # `kill` (SIGTERM) stops the children too, like Ctrl-C.
     signal.signal(signal.SIGTERM, _interrupt)
-    print(f"starting the action server on :{action_port} and Rasa on :{rasa_port} (logs in var/log/) ...")
+    print(
+        f"starting the action server on :{action_port}, Rasa on :{rasa_port} and the gateway on :{gateway_port} "
+        "(logs in var/log/) ..."
+    )
     try:
         stack.start()
     except (RuntimeError, TimeoutError) as exc:
@@ -140,8 +155,8 @@ def main() -> int:
         f"""
 hotro is running.
   Chat in this terminal:   make shell
-  Chat over HTTP (REST):
-    curl -s -X POST http://localhost:{rasa_port}/webhooks/rest/webhook \\
+  Chat over HTTP (REST, through the gateway, which keeps the transcript):
+    curl -s -X POST http://localhost:{gateway_port}/webhooks/rest/webhook \\
          -H 'Content-Type: application/json' \\
          -d '{{"sender": "khach-1", "message": "tôi muốn khiếu nại đơn DH100003 bị giao sai màu"}}'
   Tickets:                 .venv/bin/python -m bot tickets list

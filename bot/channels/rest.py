@@ -19,18 +19,12 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from bot import rasa_speedups
-from bot.text import nfc
+from bot.channels.common import APOLOGY, read_rest_body
 
 rasa_speedups.apply()
 
 logger = logging.getLogger(__name__)
 
-MAX_SENDER_LENGTH = 128
-APOLOGY = (
-    "Xin lỗi, hệ thống đang gặp sự cố nên mình chưa trả lời được. Tin nhắn của bạn đã được ghi nhận, "
-    "bạn vui lòng thử lại sau ít phút nhé. / Sorry, something went wrong on our side. "
-    "Please try again in a few minutes."
-)
 # Commands that legitimately produce no reply.
 _SILENT_COMMANDS = ("/restart", "/session_start")
 
@@ -49,18 +43,9 @@ class HotroRestInput(RestInput):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request):
-            body = request.json if isinstance(request.json, dict) else {}
-            sender = body.get("sender")
-            text = body.get("message")
-            if not isinstance(sender, str) or not sender or len(sender) > MAX_SENDER_LENGTH:
-                return response.json(
-                    {"error": f"'sender' must be a non-empty string of at most {MAX_SENDER_LENGTH} characters"},
-                    status=400,
-                )
-            if not isinstance(text, str):
-                return response.json({"error": "'message' must be a string"}, status=400)
-            text = nfc(text)
-            metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
+            sender, text, metadata, error = read_rest_body(request.json)
+            if error:
+                return response.json({"error": error}, status=400)
             collector = CollectingOutputChannel()
             try:
                 await on_new_message(

@@ -60,6 +60,10 @@ class Conversation(Base):
     customer_id = Column(Integer, ForeignKey("customers.id"))
     language = Column(String(5), nullable=False, default="vi")
     created_at = Column(DateTime, nullable=False, default=utcnow)
+    # Who answers the customer: the bot, nobody yet (waiting for a person), or a staff member.
+    owner = Column(String(20), nullable=False, default="bot", server_default="bot")
+    agent = Column(String(100))
+    owner_since = Column(DateTime)
 
     customer = relationship("Customer")
 
@@ -126,4 +130,18 @@ class FaqEvent(Base):
     question = Column(Text, nullable=False, default="")
     language = Column(String(5), nullable=False, default="vi")
     sender_id = Column(String(200))
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class Message(Base):
+    """The transcript: every message of a conversation, both directions, with its author."""
+
+    __tablename__ = "messages"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(Integer, ForeignKey("conversations.id"), nullable=False, index=True)
+    author_type = Column(String(20), nullable=False)  # customer | bot | staff | system
+    author_name = Column(String(100))
+    text = Column(Text, nullable=False, default="")
+    data = Column(Text)  # JSON: buttons and other parts of a bot message
     created_at = Column(DateTime, nullable=False, default=utcnow)

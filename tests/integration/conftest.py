@@ -46,7 +46,7 @@ def stack(tmp_path_factory):
         RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2",
     )
     env.pop("ACTION_SERVER_URL", None)
-    running = Stack(free_port(), free_port(), MODEL, env, workdir / "logs").start(timeout=240)
+    running = Stack(free_port(), free_port(), MODEL, env, workdir / "logs", gateway_port=free_port()).start(timeout=240)
     running.db_url = db_url
     running.faq_dir = faq_dir
     yield running
@@ -61,8 +61,8 @@ def tickets(stack) -> TicketService:
 class Chat:
     """One customer talking to the bot over Rasa's REST webhook."""
 
-    def __init__(self, stack: Stack, sender: str):
-        self.url = f"{stack.rasa_url}/webhooks/rest/webhook"
+    def __init__(self, stack: Stack, sender: str, base_url: str = None):
+        self.url = f"{base_url or stack.rasa_url}/webhooks/rest/webhook"
         self.sender = sender
         self.transcript = []
 
@@ -82,8 +82,9 @@ class Chat:
 
 @pytest.fixture
 def chat(stack, request):
-    def make(sender=None):
+    def make(sender=None, via_gateway=False):
         # Node names of parametrised tests can be long; senders are at most 128 characters.
-        return Chat(stack, sender or "t-" + hashlib.sha1(request.node.name.encode()).hexdigest()[:16])
+        sender = sender or "t-" + hashlib.sha1(request.node.name.encode()).hexdigest()[:16]
+        return Chat(stack, sender, stack.gateway_url if via_gateway else None)
 
     return make

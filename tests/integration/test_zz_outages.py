@@ -8,7 +8,7 @@ import unicodedata
 import urllib.request
 
 from bot.config import ROOT
-from bot.channels.rest import APOLOGY
+from bot.channels.common import APOLOGY
 
 
 def test_nfd_text_is_understood_like_nfc(chat):

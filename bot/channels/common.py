@@ -1,0 +1,22 @@
+"""What every chat entry point shares (without importing Rasa)."""
+
+MAX_SENDER_LENGTH = 128
+APOLOGY = (
+    "Xin lỗi, hệ thống đang gặp sự cố nên mình chưa trả lời được. Tin nhắn của bạn đã được ghi nhận, "
+    "bạn vui lòng thử lại sau ít phút nhé. / Sorry, something went wrong on our side. "
+    "Please try again in a few minutes."
+)
+
+
+def read_rest_body(body):
+    """(sender, text, metadata, error) from a Rasa-REST-shaped request body; text is NFC."""
+    from bot.text import nfc
+
+    body = body if isinstance(body, dict) else {}
+    sender, text = body.get("sender"), body.get("message")
+    if not isinstance(sender, str) or not sender or len(sender) > MAX_SENDER_LENGTH:
+        return None, None, None, f"'sender' must be a non-empty string of at most {MAX_SENDER_LENGTH} characters"
+    if not isinstance(text, str):
+        return None, None, None, "'message' must be a string"
+    metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
+    return sender, nfc(text), metadata, None

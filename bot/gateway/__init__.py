@@ -1,0 +1,1 @@
+"""The gateway: every channel's messages pass here; it owns conversations and keeps transcripts."""

@@ -1,0 +1,95 @@
+"""Who owns each conversation, and its transcript.
+
+The gateway asks `owner()` before every customer message: while the owner is
+not the bot, the message goes to the transcript only and never reaches Rasa.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable, Dict, List, Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+
+from bot.services.tickets import get_or_create_conversation
+from bot.store.db import session_scope
+from bot.store.models import Conversation, Message, utcnow
+
+OWNERS = ("bot", "queued", "agent")
+AUTHORS = ("customer", "bot", "staff", "system")
+
+
+class ConversationError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class TranscriptLine:
+    author_type: str
+    author_name: Optional[str]
+    text: str
+    data: Optional[Dict[str, Any]]
+    created_at: datetime
+
+
+class ConversationService:
+    def __init__(self, factory: sessionmaker, clock: Callable[[], datetime] = utcnow):
+        self._factory = factory
+        self._clock = clock
+
+    def owner(self, sender_id: str) -> str:
+        with session_scope(self._factory) as session:
+            row = session.execute(
+                select(Conversation.owner).where(Conversation.sender_id == sender_id)
+            ).scalar_one_or_none()
+            return row or "bot"
+
+    def set_owner(self, sender_id: str, owner: str, agent: Optional[str] = None, channel: str = "rest") -> None:
+        if owner not in OWNERS:
+            raise ConversationError(f"owner must be one of {', '.join(OWNERS)}")
+        if owner == "agent" and not agent:
+            raise ConversationError("an agent owner needs the staff member's name")
+        with session_scope(self._factory) as session:
+            conversation = get_or_create_conversation(session, sender_id, channel, "vi")
+            conversation.owner = owner
+            conversation.agent = agent if owner == "agent" else None
+            conversation.owner_since = self._clock()
+
+    def record(
+        self,
+        sender_id: str,
+        author_type: str,
+        text: str,
+        channel: str = "rest",
+        author_name: Optional[str] = None,
+        data: Optional[Dict[str, Any]] = None,
+    ) -> None:
+        if author_type not in AUTHORS:
+            raise ConversationError(f"author must be one of {', '.join(AUTHORS)}")
+        with session_scope(self._factory) as session:
+            conversation = get_or_create_conversation(session, sender_id, channel, "vi")
+            session.add(
+                Message(
+                    conversation_id=conversation.id,
+                    author_type=author_type,
+                    author_name=author_name,
+                    text=text or "",
+                    data=json.dumps(data, ensure_ascii=False) if data else None,
+                    created_at=self._clock(),
+                )
+            )
+
+    def transcript(self, sender_id: str) -> List[TranscriptLine]:
+        with session_scope(self._factory) as session:
+            rows = session.execute(
+                select(Message)
+                .join(Conversation, Message.conversation_id == Conversation.id)
+                .where(Conversation.sender_id == sender_id)
+                .order_by(Message.id)
+            ).scalars()
+            return [
+                TranscriptLine(m.author_type, m.author_name, m.text, json.loads(m.data) if m.data else None, m.created_at)
+                for m in rows
+            ]

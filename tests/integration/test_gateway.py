@@ -1,0 +1,45 @@
+"""The gateway in front of the real Rasa: transcript, and ownership that keeps Rasa out."""
+from __future__ import annotations
+
+import json
+import urllib.request
+
+from bot.services.conversations import ConversationService
+from bot.store.db import session_factory
+from tests.integration.conftest import TOKEN
+
+
+def rasa_user_messages(stack, sender):
+    url = f"{stack.rasa_url}/conversations/{sender}/tracker?token={TOKEN}"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        events = json.load(response)["events"]
+    return [e["text"] for e in events if e["event"] == "user"]
+
+
+def test_the_gateway_speaks_rasa_rest_and_keeps_the_transcript(chat, stack):
+    c = chat("gw-transcript", via_gateway=True)
+    reply = c.say("tôi muốn khiếu nại")
+    assert "mã đơn" in reply
+    lines = ConversationService(session_factory(stack.db_url)).transcript("gw-transcript")
+    assert [(line.author_type, line.text) for line in lines][:2] == [
+        ("customer", "tôi muốn khiếu nại"),
+        ("bot", reply),
+    ]
+
+
+def test_no_message_reaches_rasa_while_a_person_owns_the_conversation(chat, stack):
+    conversations = ConversationService(session_factory(stack.db_url))
+    c = chat("gw-owned", via_gateway=True)
+    c.say("xin chào")
+    before = rasa_user_messages(stack, "gw-owned")
+    conversations.set_owner("gw-owned", "agent", agent="lan")
+    assert c.say("cho tôi gặp nhân viên, số tôi 0912345678") == ""
+    conversations.set_owner("gw-owned", "queued")
+    assert c.say("còn ai không?") == ""
+    assert rasa_user_messages(stack, "gw-owned") == before
+    # Kept for the person who answers.
+    texts = [line.text for line in conversations.transcript("gw-owned") if line.author_type == "customer"]
+    assert texts[-2:] == ["cho tôi gặp nhân viên, số tôi 0912345678", "còn ai không?"]
+    # Back to the bot: Rasa answers again.
+    conversations.set_owner("gw-owned", "bot")
+    assert "Xin chào" in c.say("xin chào")
