@@ -20,7 +20,8 @@ def send(url: str, sender: str, text: str) -> list:
 
 
 def main() -> int:
-    port = os.environ.get("RASA_PORT", "5005")
+    # Through the gateway, like every customer channel (it keeps the transcript).
+    port = os.environ.get("GATEWAY_PORT", "8000")
     url = os.environ.get("HOTRO_CHAT_URL", f"http://localhost:{port}/webhooks/rest/webhook")
     sender = f"shell-{uuid.uuid4().hex[:8]}"
     print(f"Chatting with {url} as {sender}. Type /quit or Ctrl-D to leave.")
