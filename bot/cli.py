@@ -5,6 +5,8 @@
     python -m bot tickets list [--json] [--status STATUS]
     python -m bot tickets show CODE [--json]
     python -m bot tickets set-status CODE STATUS [--note TEXT] [--by NAME]
+    python -m bot staff add NAME [--display-name TEXT] [--password-stdin]
+    python -m bot staff token NAME         print a new API token (shown once)
     python -m bot faq check [--dir DIR]    validate the FAQ files (file:line: message)
     python -m bot faq report [--json]      questions with no answer or a 👎, most frequent first
     python -m bot faq eval FILE [--min-top1 0.9]   retrieval accuracy on held-out paraphrases
@@ -154,6 +156,32 @@ def _cmd_faq(args) -> int:
     return 2
 
 
+def _cmd_staff(args) -> int:
+    import getpass
+
+    from bot.services.staff import StaffError, StaffService
+    from bot.store.db import session_factory
+
+    service = StaffService(session_factory(registry.settings().database_url))
+    try:
+        if args.action == "add":
+            if args.password_stdin:
+                password = sys.stdin.readline().rstrip("\n")
+            else:
+                password = getpass.getpass("password: ")
+                if getpass.getpass("again: ") != password:
+                    print("the passwords differ", file=sys.stderr)
+                    return 1
+            member = service.add(args.name, password, args.display_name)
+            print(f"staff member {member.name} added")
+        elif args.action == "token":
+            print(service.issue_token(args.name))
+    except StaffError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="hotro staff and operator tools")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -176,6 +204,16 @@ def build_parser() -> argparse.ArgumentParser:
     tset.add_argument("--note", default="")
     tset.add_argument("--by", default="staff")
     tickets.set_defaults(func=_cmd_tickets)
+
+    staff = sub.add_parser("staff", help="staff accounts and API tokens")
+    ssub = staff.add_subparsers(dest="action", required=True)
+    sadd = ssub.add_parser("add")
+    sadd.add_argument("name")
+    sadd.add_argument("--display-name")
+    sadd.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    stoken = ssub.add_parser("token")
+    stoken.add_argument("name")
+    staff.set_defaults(func=_cmd_staff)
 
     faq = sub.add_parser("faq", help="FAQ editor tools")
     fsub = faq.add_subparsers(dest="action", required=True)

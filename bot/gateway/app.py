@@ -21,18 +21,27 @@ from bot.services.conversations import ConversationService
 logger = logging.getLogger(__name__)
 
 RASA_TIMEOUT = aiohttp.ClientTimeout(total=30)
+CONVERSATIONS = web.AppKey("conversations", ConversationService)
+RASA_URL = web.AppKey("rasa_url", str)
+HTTP = web.AppKey("http", aiohttp.ClientSession)
 
 
-def create_app(conversations: ConversationService, rasa_url: str) -> web.Application:
+def create_app(conversations: ConversationService, rasa_url: str, factory=None) -> web.Application:
     app = web.Application(client_max_size=1024 * 1024)
-    app["conversations"] = conversations
-    app["rasa_url"] = rasa_url.rstrip("/")
+    if factory is not None:
+        from bot.gateway.api import add_api
+        from bot.services.staff import StaffService
+        from bot.services.tickets import TicketService
+
+        add_api(app, conversations, StaffService(factory), TicketService(factory))
+    app[CONVERSATIONS] = conversations
+    app[RASA_URL] = rasa_url.rstrip("/")
 
     async def start_client(app_: web.Application) -> None:
-        app_["http"] = aiohttp.ClientSession(timeout=RASA_TIMEOUT)
+        app_[HTTP] = aiohttp.ClientSession(timeout=RASA_TIMEOUT)
 
     async def close_client(app_: web.Application) -> None:
-        await app_["http"].close()
+        await app_[HTTP].close()
 
     app.on_startup.append(start_client)
     app.on_cleanup.append(close_client)
@@ -53,7 +62,7 @@ async def rest_webhook(request: web.Request) -> web.Response:
     sender, text, metadata, error = read_rest_body(body)
     if error:
         return web.json_response({"error": error}, status=400)
-    conversations: ConversationService = request.app["conversations"]
+    conversations = request.app[CONVERSATIONS]
     # The database is synchronous: keep it off the event loop.
     await asyncio.to_thread(conversations.record, sender, "customer", text)
     owner = await asyncio.to_thread(conversations.owner, sender)
@@ -72,7 +81,7 @@ async def _ask_rasa(app: web.Application, sender: str, text: str, metadata: Any)
     if isinstance(metadata, dict):
         payload["metadata"] = metadata
     try:
-        async with app["http"].post(f"{app['rasa_url']}/webhooks/rest/webhook", json=payload) as response:
+        async with app[HTTP].post(f"{app[RASA_URL]}/webhooks/rest/webhook", json=payload) as response:
             if response.status == 200:
                 replies = await response.json()
                 if isinstance(replies, list) and replies:
@@ -91,8 +100,8 @@ def main() -> None:
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
     port = int(os.environ.get("GATEWAY_PORT", "8000"))
     rasa_url = os.environ.get("RASA_URL") or f"http://127.0.0.1:{os.environ.get('RASA_PORT', '5005')}"
-    conversations = ConversationService(session_factory(registry.settings().database_url))
-    web.run_app(create_app(conversations, rasa_url), host=os.environ.get("GATEWAY_HOST", "0.0.0.0"), port=port,
+    factory = session_factory(registry.settings().database_url)
+    web.run_app(create_app(ConversationService(factory), rasa_url, factory), host=os.environ.get("GATEWAY_HOST", "0.0.0.0"), port=port,
                 print=None)
 
 

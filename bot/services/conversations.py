@@ -34,6 +34,17 @@ class TranscriptLine:
     created_at: datetime
 
 
+@dataclass(frozen=True)
+class ConversationSummary:
+    id: str
+    channel: str
+    owner: str
+    agent: Optional[str]
+    owner_since: Optional[datetime]
+    last_message: Optional[str]
+    last_message_at: Optional[datetime]
+
+
 class ConversationService:
     def __init__(self, factory: sessionmaker, clock: Callable[[], datetime] = utcnow):
         self._factory = factory
@@ -93,3 +104,27 @@ class ConversationService:
                 TranscriptLine(m.author_type, m.author_name, m.text, json.loads(m.data) if m.data else None, m.created_at)
                 for m in rows
             ]
+
+    def list(self, owner: Optional[str] = None, limit: int = 200) -> List[ConversationSummary]:
+        with session_scope(self._factory) as session:
+            query = select(Conversation).order_by(Conversation.id.desc()).limit(limit)
+            if owner:
+                query = query.where(Conversation.owner == owner)
+            summaries = []
+            for conversation in session.execute(query).scalars():
+                last = session.execute(
+                    select(Message).where(Message.conversation_id == conversation.id).order_by(Message.id.desc()).limit(1)
+                ).scalars().first()
+                summaries.append(
+                    ConversationSummary(
+                        conversation.sender_id, conversation.channel, conversation.owner, conversation.agent,
+                        conversation.owner_since, last.text if last else None, last.created_at if last else None,
+                    )
+                )
+            return summaries
+
+    def exists(self, sender_id: str) -> bool:
+        with session_scope(self._factory) as session:
+            return session.execute(
+                select(Conversation.id).where(Conversation.sender_id == sender_id)
+            ).first() is not None

@@ -145,3 +145,27 @@ class Message(Base):
     text = Column(Text, nullable=False, default="")
     data = Column(Text)  # JSON: buttons and other parts of a bot message
     created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+
+    id = Column(Integer, primary_key=True)
+    name = Column(String(100), nullable=False, unique=True)
+    display_name = Column(String(200), nullable=False)
+    password_hash = Column(String(300), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class StaffToken(Base):
+    """API tokens; only a hash is stored, the token itself is shown once."""
+
+    __tablename__ = "staff_tokens"
+
+    id = Column(Integer, primary_key=True)
+    staff_id = Column(Integer, ForeignKey("staff.id"), nullable=False)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    last_used_at = Column(DateTime)
+
+    staff = relationship("Staff")

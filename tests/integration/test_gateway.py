@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 
 from bot.services.conversations import ConversationService
@@ -43,3 +44,36 @@ def test_no_message_reaches_rasa_while_a_person_owns_the_conversation(chat, stac
     # Back to the bot: Rasa answers again.
     conversations.set_owner("gw-owned", "bot")
     assert "Xin chào" in c.say("xin chào")
+
+
+def _api(stack, method, path, token, body=None):
+    request = urllib.request.Request(
+        f"{stack.gateway_url}{path}", method=method, data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
+def test_staff_take_over_through_the_api_and_give_back(chat, stack, tickets):
+    from bot.services.staff import StaffService
+
+    staff = StaffService(session_factory(stack.db_url))
+    staff.add("minh", "correct horse battery", "Minh")
+    token = staff.issue_token("minh")
+    c = chat("gw-api", via_gateway=True)
+    c.say("đơn DH100004 bị giao sai size")
+    before = rasa_user_messages(stack, "gw-api")
+    assert _api(stack, "POST", "/api/conversations/gw-api/claim", token)["owner"] == "agent"
+    assert c.say("alo có ai không") == ""
+    _api(stack, "POST", "/api/conversations/gw-api/messages", token, {"text": "Chào anh, em là Minh"})
+    detail = _api(stack, "GET", "/api/conversations/gw-api", token)
+    assert [line["author"] for line in detail["transcript"]][-3:] == ["system", "customer", "staff"]
+    assert rasa_user_messages(stack, "gw-api") == before
+    _api(stack, "POST", "/api/conversations/gw-api/release", token)
+    assert "Xin chào" in c.say("xin chào")
+    try:
+        urllib.request.urlopen(f"{stack.gateway_url}/api/conversations", timeout=10)
+        raise AssertionError("expected 401 without a token")
+    except urllib.error.HTTPError as err:
+        assert err.code == 401

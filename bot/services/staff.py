@@ -1,0 +1,105 @@
+"""Staff accounts: passwords (scrypt, from Python's standard library on OpenSSL) and API tokens."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import sessionmaker
+
+from bot.store.db import session_scope
+from bot.store.models import Staff, StaffToken, utcnow
+
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,49}$")
+MIN_PASSWORD_LENGTH = 10
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
+
+
+class StaffError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    id: int
+    name: str
+    display_name: str
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT)
+    return "scrypt$" + base64.b64encode(salt).decode() + "$" + base64.b64encode(digest).decode()
+
+
+def password_matches(password: str, stored: str) -> bool:
+    try:
+        scheme, salt_b64, digest_b64 = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    digest = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt_b64), **_SCRYPT)
+    return hmac.compare_digest(digest, base64.b64decode(digest_b64))
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class StaffService:
+    def __init__(self, factory: sessionmaker, clock: Callable = utcnow):
+        self._factory = factory
+        self._clock = clock
+
+    def add(self, name: str, password: str, display_name: Optional[str] = None) -> StaffMember:
+        if not NAME_PATTERN.match(name):
+            raise StaffError("a staff name is 2-50 lowercase letters, digits, dots, dashes or underscores")
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise StaffError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+        try:
+            with session_scope(self._factory) as session:
+                staff = Staff(name=name, display_name=display_name or name, password_hash=hash_password(password),
+                              created_at=self._clock())
+                session.add(staff)
+                session.flush()
+                return StaffMember(staff.id, staff.name, staff.display_name)
+        except IntegrityError as exc:
+            raise StaffError(f"there is already a staff member called {name}") from exc
+
+    def check_password(self, name: str, password: str) -> Optional[StaffMember]:
+        with session_scope(self._factory) as session:
+            staff = session.execute(select(Staff).where(Staff.name == name)).scalars().first()
+            if staff is None:
+                hash_password(password)  # same time whether or not the name exists
+                return None
+            if not password_matches(password, staff.password_hash):
+                return None
+            return StaffMember(staff.id, staff.name, staff.display_name)
+
+    def issue_token(self, name: str) -> str:
+        token = secrets.token_urlsafe(32)
+        with session_scope(self._factory) as session:
+            staff = session.execute(select(Staff).where(Staff.name == name)).scalars().first()
+            if staff is None:
+                raise StaffError(f"no staff member called {name}")
+            session.add(StaffToken(staff_id=staff.id, token_hash=_token_hash(token), created_at=self._clock()))
+        return token
+
+    def by_token(self, token: Optional[str]) -> Optional[StaffMember]:
+        if not token:
+            return None
+        with session_scope(self._factory) as session:
+            row = session.execute(
+                select(StaffToken).where(StaffToken.token_hash == _token_hash(token))
+            ).scalars().first()
+            if row is None:
+                return None
+            row.last_used_at = self._clock()
+            return StaffMember(row.staff.id, row.staff.name, row.staff.display_name)
