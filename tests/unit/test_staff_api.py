@@ -1,7 +1,6 @@
 """Staff accounts and the staff API on a real HTTP port (Rasa not needed here)."""
 import asyncio
 import io
-import json
 import socket
 from datetime import timedelta
 
