@@ -10,6 +10,7 @@ from typing import Any, Optional
 
 from aiohttp import web
 
+from bot.gateway.hub import HUB
 from bot.services.conversations import OWNERS, ConversationService
 from bot.services.staff import StaffService
 from bot.services.tickets import STATUSES, TicketError, TicketService, TicketView
@@ -102,7 +103,10 @@ async def post_message(request: web.Request) -> web.Response:
     if not summary or summary[0].agent != staff.name:
         return _error(409, "claim the conversation before replying")
     await _run(conversations.record, sender, "staff", text.strip(), "rest", staff.display_name)
-    return web.json_response({"ok": True}, status=201)
+    delivered = await request.app[HUB].deliver(
+        sender, {"type": "message", "author": "staff", "name": staff.display_name, "text": text.strip(), "buttons": []}
+    )
+    return web.json_response({"ok": True, "delivered_live": delivered > 0}, status=201)
 
 
 async def release(request: web.Request) -> web.Response:

@@ -8,6 +8,7 @@ or "agent"), the customer's messages are kept for them and never reach Rasa.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 from typing import Any, Dict, List
@@ -16,6 +17,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.channels.common import APOLOGY, read_rest_body
+from bot.gateway.hub import HUB, Hub
 from bot.services.conversations import ConversationService
 
 logger = logging.getLogger(__name__)
@@ -28,6 +30,7 @@ HTTP = web.AppKey("http", aiohttp.ClientSession)
 
 def create_app(conversations: ConversationService, rasa_url: str, factory=None) -> web.Application:
     app = web.Application(client_max_size=1024 * 1024)
+    app[HUB] = Hub()
     if factory is not None:
         from bot.gateway.api import add_api
         from bot.services.staff import StaffService
@@ -47,6 +50,7 @@ def create_app(conversations: ConversationService, rasa_url: str, factory=None) 
     app.on_cleanup.append(close_client)
     app.router.add_get("/health", health)
     app.router.add_post("/webhooks/rest/webhook", rest_webhook)
+    app.router.add_get("/ws", websocket)
     return app
 
 
@@ -62,18 +66,77 @@ async def rest_webhook(request: web.Request) -> web.Response:
     sender, text, metadata, error = read_rest_body(body)
     if error:
         return web.json_response({"error": error}, status=400)
-    conversations = request.app[CONVERSATIONS]
+    return web.json_response(await handle_customer_message(request.app, sender, text, metadata, "rest"))
+
+
+async def handle_customer_message(
+    app: web.Application, sender: str, text: str, metadata: Any, channel: str
+) -> List[Dict[str, Any]]:
+    """Record the message; if the bot owns the conversation, ask Rasa and record its replies."""
+    conversations = app[CONVERSATIONS]
     # The database is synchronous: keep it off the event loop.
-    await asyncio.to_thread(conversations.record, sender, "customer", text)
+    await asyncio.to_thread(conversations.record, sender, "customer", text, channel)
     owner = await asyncio.to_thread(conversations.owner, sender)
     if owner != "bot":
-        # A person answers; their replies reach the customer through the channel.
-        return web.json_response([])
-    replies = await _ask_rasa(request.app, sender, text, metadata)
+        return []  # a person answers; their replies reach the customer through the channel
+    replies = await _ask_rasa(app, sender, text, metadata)
     for reply in replies:
         data = {k: v for k, v in reply.items() if k not in ("recipient_id", "text")}
-        await asyncio.to_thread(conversations.record, sender, "bot", reply.get("text") or "", "rest", None, data or None)
-    return web.json_response(replies)
+        await asyncio.to_thread(conversations.record, sender, "bot", reply.get("text") or "", channel, None, data or None)
+    return replies
+
+
+def bot_message(reply: Dict[str, Any]) -> Dict[str, Any]:
+    return {"type": "message", "author": "bot", "text": reply.get("text") or "", "buttons": reply.get("buttons") or []}
+
+
+async def websocket(request: web.Request) -> web.StreamResponse:
+    """The website widget's connection: history on connect, then messages both ways.
+
+    Client sends {"type": "message", "text": "...", "metadata": {...}}; the server
+    sends {"type": "history", "messages": [...]} first, then {"type": "message",
+    "author": "bot" | "staff" | "system", "name": ..., "text": ..., "buttons": [...]}.
+    """
+    sender = request.query.get("sender", "")
+    _, _, _, error = read_rest_body({"sender": sender, "message": ""})
+    if error:
+        return _json_error(400, error)
+    socket = web.WebSocketResponse(heartbeat=25)
+    await socket.prepare(request)
+    hub = request.app[HUB]
+    hub.join(sender, socket)
+    try:
+        history = await asyncio.to_thread(request.app[CONVERSATIONS].transcript, sender)
+        await socket.send_json({"type": "history", "messages": [
+            {"author": line.author_type, "name": line.author_name, "text": line.text,
+             "buttons": (line.data or {}).get("buttons", [])}
+            for line in history
+        ]})
+        async for frame in socket:
+            if frame.type != aiohttp.WSMsgType.TEXT:
+                continue
+            try:
+                incoming = json.loads(frame.data)
+            except ValueError:
+                await socket.send_json({"type": "error", "error": "messages must be JSON"})
+                continue
+            incoming = incoming if isinstance(incoming, dict) else {}
+            _, text, metadata, error = read_rest_body(
+                {"sender": sender, "message": incoming.get("text"), "metadata": incoming.get("metadata")}
+            )
+            if error:
+                await socket.send_json({"type": "error", "error": error})
+                continue
+            replies = await handle_customer_message(request.app, sender, text, metadata, "web")
+            for reply in replies:
+                await hub.deliver(sender, bot_message(reply))
+    finally:
+        hub.leave(sender, socket)
+    return socket
+
+
+def _json_error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
 
 
 async def _ask_rasa(app: web.Application, sender: str, text: str, metadata: Any) -> List[Dict[str, Any]]:

@@ -77,3 +77,26 @@ def test_staff_take_over_through_the_api_and_give_back(chat, stack, tickets):
         raise AssertionError("expected 401 without a token")
     except urllib.error.HTTPError as err:
         assert err.code == 401
+
+
+def test_the_widget_socket_talks_to_the_real_bot_and_a_reload_keeps_the_history(stack):
+    import asyncio
+
+    import aiohttp
+
+    async def main():
+        url = f"{stack.gateway_url}/ws?sender=gw-socket"
+        async with aiohttp.ClientSession() as session:
+            async with session.ws_connect(url) as ws:
+                assert (await ws.receive_json(timeout=10))["messages"] == []
+                await ws.send_json({"type": "message", "text": "xin chào"})
+                greeting = await ws.receive_json(timeout=30)
+            async with session.ws_connect(url) as ws:  # the page was reloaded
+                history = await ws.receive_json(timeout=10)
+        return greeting, history
+
+    greeting, history = asyncio.run(main())
+    assert greeting["author"] == "bot" and "Xin chào" in greeting["text"]
+    assert [b["payload"] for b in greeting["buttons"]][0] == "/file_complaint"
+    assert [(m["author"], m["text"]) for m in history["messages"]] == [
+        ("customer", "xin chào"), ("bot", greeting["text"])]

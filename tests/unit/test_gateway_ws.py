@@ -1,0 +1,66 @@
+"""The widget's WebSocket: history on connect, answers, and staff replies pushed live."""
+import asyncio
+import socket
+
+import aiohttp
+from aiohttp import web
+
+from bot.channels.common import APOLOGY
+from bot.gateway.app import create_app
+from bot.services.conversations import ConversationService
+from bot.services.staff import StaffService
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_websocket_history_replies_and_live_staff_messages(db_factory):
+    conversations = ConversationService(db_factory)
+    conversations.record("web-7", "customer", "tin nhắn cũ")
+    StaffService(db_factory).add("lan", "correct horse battery", "Lan")
+    token = StaffService(db_factory).issue_token("lan")
+
+    async def main():
+        app = create_app(conversations, "http://127.0.0.1:9", db_factory)  # Rasa unreachable
+        runner = web.AppRunner(app)
+        await runner.setup()
+        port = free_port()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        base = f"http://127.0.0.1:{port}"
+        auth = {"Authorization": f"Bearer {token}"}
+        try:
+            async with aiohttp.ClientSession() as session:
+                async with session.ws_connect(f"{base}/ws?sender=web-7") as ws:
+                    history = await ws.receive_json(timeout=5)
+                    await ws.send_json({"type": "message", "text": "xin chào"})
+                    answer = await ws.receive_json(timeout=10)
+                    await session.post(f"{base}/api/conversations/web-7/claim", headers=auth)
+                    await ws.send_json({"type": "message", "text": "cho gặp người thật"})
+                    async with session.post(f"{base}/api/conversations/web-7/messages", headers=auth,
+                                            json={"text": "Chào chị, em là Lan"}) as response:
+                        posted = await response.json()
+                    staff_message = await ws.receive_json(timeout=5)
+                    await ws.send_str("not json")
+                    error = await ws.receive_json(timeout=5)
+                async with session.ws_connect(f"{base}/ws?sender=" + "x" * 300) as bad:
+                    refused = bad.closed
+        except aiohttp.WSServerHandshakeError as exc:
+            refused = exc.status
+        finally:
+            await runner.cleanup()
+        return history, answer, posted, staff_message, error, refused
+
+    history, answer, posted, staff_message, error, refused = asyncio.run(main())
+    assert history == {"type": "history", "messages": [
+        {"author": "customer", "name": None, "text": "tin nhắn cũ", "buttons": []}]}
+    assert answer["author"] == "bot" and answer["text"] == APOLOGY
+    assert posted == {"ok": True, "delivered_live": True}
+    assert staff_message == {"type": "message", "author": "staff", "name": "Lan", "text": "Chào chị, em là Lan",
+                             "buttons": []}
+    assert error["type"] == "error"
+    assert refused == 400
+    customer_lines = [l.text for l in conversations.transcript("web-7") if l.author_type == "customer"]
+    assert customer_lines == ["tin nhắn cũ", "xin chào", "cho gặp người thật"]
