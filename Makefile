@@ -15,7 +15,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install train db run shell test test-unit test-data test-faq test-nlu test-stories test-integration bench faq-eval faq-train clean
+.PHONY: help install browser train db run shell test test-unit test-data test-faq test-nlu test-stories test-integration bench faq-eval faq-train clean
 
 help:
 	@echo "make run    install, train if needed, prepare the database and start hotro"
@@ -33,6 +33,13 @@ $(STAMPS)/venv: requirements.lock
 	$(PY) -m pip install --quiet --upgrade "pip==24.0"
 	$(PY) -m pip install --quiet -r requirements.lock
 	@mkdir -p $(STAMPS) && touch $@
+
+# Browser tests use Debian's chromium (Playwright's own browser download is not possible here).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium; \
+	  else echo "the browser tests need Debian's chromium: sudo apt-get install chromium"; exit 1; fi; \
+	fi
 
 train: $(MODEL)
 
@@ -88,7 +95,7 @@ test-stories: $(MODEL)
 	rm -rf results/core
 	$(RASA) test core --stories tests/stories --model $(MODEL) --out results/core --fail-on-prediction-errors
 
-test-integration: $(MODEL)
+test-integration: $(MODEL) browser
 	$(PY) -m pytest tests/integration -q
 
 bench: $(STAMPS)/venv $(MODEL)

@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import os
+from pathlib import Path
 from typing import Any, Dict, List
 
 import aiohttp
@@ -23,6 +24,7 @@ from bot.services.conversations import ConversationService
 logger = logging.getLogger(__name__)
 
 RASA_TIMEOUT = aiohttp.ClientTimeout(total=30)
+STATIC = Path(__file__).resolve().parent / "static"
 CONVERSATIONS = web.AppKey("conversations", ConversationService)
 RASA_URL = web.AppKey("rasa_url", str)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
@@ -49,6 +51,8 @@ def create_app(conversations: ConversationService, rasa_url: str, factory=None) 
     app.on_startup.append(start_client)
     app.on_cleanup.append(close_client)
     app.router.add_get("/health", health)
+    app.router.add_get("/", lambda _request: web.FileResponse(STATIC / "index.html"))
+    app.router.add_get("/widget.js", lambda _request: web.FileResponse(STATIC / "widget.js"))
     app.router.add_post("/webhooks/rest/webhook", rest_webhook)
     app.router.add_get("/ws", websocket)
     return app
