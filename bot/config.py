@@ -24,6 +24,8 @@ class Settings:
     order_api_timeout: float = 3.0
     faq_dir: Path = ROOT / "faq"
     timezone_offset_hours: int = 7  # Vietnam has no daylight saving
+    opening_hours: str = "08:00-21:00"  # when staff answer live, Vietnam time
+    staff_online_minutes: int = 10  # a staff member counts as online this long after using the desk/API
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -35,4 +37,6 @@ class Settings:
             order_api_token=env.get("HOTRO_ORDER_API_TOKEN", ""),
             order_api_timeout=float(env.get("HOTRO_ORDER_API_TIMEOUT", "3")),
             faq_dir=Path(env.get("HOTRO_FAQ_DIR") or ROOT / "faq"),
+            opening_hours=env.get("HOTRO_OPENING_HOURS", "08:00-21:00"),
+            staff_online_minutes=int(env.get("HOTRO_STAFF_ONLINE_MINUTES", "10")),
         )

@@ -42,6 +42,9 @@ class ActionRequestHuman(Action):
             return [SlotSet("offered_human", False)]
         ticket = outcome.ticket
         level = SERVICE_LEVELS[ticket.priority]
+        if outcome.mode == "queued":
+            dispatcher.utter_message(response="utter_handoff_queued", code=ticket.code, position=outcome.queue_position)
+            return reset_form_events() + [SlotSet("offered_human", False), SlotSet("last_ticket_code", ticket.code)]
         dispatcher.utter_message(
             response="utter_handoff_ticket",
             code=ticket.code,

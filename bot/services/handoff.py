@@ -1,13 +1,16 @@
 """Handing a conversation to a person.
 
-For now a person follows up through a ticket: link the customer's open ticket
-or open one with what the bot learned. The live-handoff issue replaces the
-inside of `request` (queue, agents online); callers keep the same result type.
+Always: link the customer's open ticket or open one with what the bot learned,
+so nothing is lost. Then, when staff are online and it is within opening
+hours, the conversation joins the queue (owner "queued"): the gateway stops
+sending the customer's messages to the bot and a staff member claims it.
+Otherwise a person follows up on the ticket within its acknowledgement time.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Optional
+from datetime import datetime, time, timedelta
+from typing import Callable, Iterable, Optional
 
 from bot.services.tickets import ComplaintSubmission, TicketService, TicketView
 
@@ -30,16 +33,37 @@ class HandoffRequest:
 
 @dataclass(frozen=True)
 class HandoffOutcome:
-    mode: str  # "ticket": a person follows up on the ticket within its acknowledgement time
+    mode: str  # "queued": a person joins this chat; "ticket": a person follows up on the ticket
     ticket: TicketView
     ticket_created: bool
+    queue_position: int = 0
+
+
+def parse_opening_hours(value: str) -> tuple[time, time]:
+    start, _, end = value.partition("-")
+    to_time = lambda text: time(23, 59, 59) if text.strip() == "24:00" else time.fromisoformat(text.strip())  # noqa: E731
+    return to_time(start), to_time(end)
+
+
+def within_hours(now_local: datetime, opening_hours: str) -> bool:
+    start, end = parse_opening_hours(opening_hours)
+    return start <= now_local.time() <= end
 
 
 class HandoffService:
-    def __init__(self, tickets: TicketService):
+    def __init__(self, tickets: TicketService, live=None):
+        """`live`: a LiveHandoff (conversations, staff online, opening hours), or None for tickets only."""
         self._tickets = tickets
+        self._live = live
 
     def request(self, req: HandoffRequest) -> HandoffOutcome:
+        outcome = self._ticket_for(req)
+        if self._live is not None and self._live.available():
+            position = self._live.enqueue(req.sender_id, req.channel)
+            return HandoffOutcome("queued", outcome.ticket, outcome.ticket_created, position)
+        return outcome
+
+    def _ticket_for(self, req: HandoffRequest) -> HandoffOutcome:
         existing = self._tickets.open_for_sender(req.sender_id)
         if existing and not req.description:
             return HandoffOutcome("ticket", existing, False)
@@ -66,3 +90,28 @@ class HandoffService:
 def _summarise(texts: Iterable[str], limit: int = 5) -> str:
     recent = [t.strip() for t in texts if t and t.strip() and not t.startswith("/")][-limit:]
     return "\n".join(recent)
+
+
+class LiveHandoff:
+    """Is a person available right now, and putting a conversation in their queue."""
+
+    def __init__(self, conversations, staff_last_seen: Callable[[], Optional[datetime]], opening_hours: str,
+                 online_minutes: int, clock: Callable[[], datetime] = datetime.utcnow, utc_offset_hours: int = 7):
+        self._conversations = conversations
+        self._staff_last_seen = staff_last_seen
+        self._opening_hours = opening_hours
+        self._online = timedelta(minutes=online_minutes)
+        self._clock = clock
+        self._offset = timedelta(hours=utc_offset_hours)
+
+    def available(self) -> bool:
+        now = self._clock()
+        if not within_hours(now + self._offset, self._opening_hours):
+            return False
+        seen = self._staff_last_seen()
+        return seen is not None and now - seen <= self._online
+
+    def enqueue(self, sender_id: str, channel: str) -> int:
+        if self._conversations.owner(sender_id) == "bot":
+            self._conversations.set_owner(sender_id, "queued", channel=channel)
+        return len(self._conversations.list("queued"))

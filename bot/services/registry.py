@@ -25,7 +25,16 @@ def orders() -> OrderBackend:
 
 
 def handoff() -> HandoffService:
-    return HandoffService(tickets())
+    from bot.services.conversations import ConversationService
+    from bot.services.handoff import LiveHandoff
+    from bot.services.staff import StaffService
+
+    factory = session_factory(settings().database_url)
+    live = LiveHandoff(
+        ConversationService(factory), StaffService(factory).last_seen, settings().opening_hours,
+        settings().staff_online_minutes, utc_offset_hours=settings().timezone_offset_hours,
+    )
+    return HandoffService(tickets(), live)
 
 
 @lru_cache(maxsize=1)

@@ -7,6 +7,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Callable, Optional
 
 from sqlalchemy import select
@@ -103,3 +104,10 @@ class StaffService:
                 return None
             row.last_used_at = self._clock()
             return StaffMember(row.staff.id, row.staff.name, row.staff.display_name)
+
+    def last_seen(self) -> Optional[datetime]:
+        """When any staff member last used the desk or the API."""
+        from sqlalchemy import func
+
+        with session_scope(self._factory) as session:
+            return session.execute(select(func.max(StaffToken.last_used_at))).scalar_one_or_none()

@@ -100,3 +100,25 @@ def test_the_widget_socket_talks_to_the_real_bot_and_a_reload_keeps_the_history(
     assert [b["payload"] for b in greeting["buttons"]][0] == "/file_complaint"
     assert [(m["author"], m["text"]) for m in history["messages"]] == [
         ("customer", "xin chào"), ("bot", greeting["text"])]
+
+
+def test_live_handoff_when_staff_are_online(chat, stack):
+    from bot.services.staff import StaffService
+
+    staff = StaffService(session_factory(stack.db_url))
+    staff.add("thu", "correct horse battery", "Thu")
+    token = staff.issue_token("thu")
+    _api(stack, "GET", "/api/conversations?owner=queued", token)  # Thu is at the desk
+    c = chat("gw-live", via_gateway=True)
+    c.say("đơn DH100001 bị vỡ")
+    reply = c.say("cho tôi gặp nhân viên")
+    assert "hàng chờ" in reply and "KN-" in reply
+    queued = [row["id"] for row in _api(stack, "GET", "/api/conversations?owner=queued", token)]
+    assert "gw-live" in queued
+    before = rasa_user_messages(stack, "gw-live")
+    assert c.say("mình chờ nhé") == ""  # waiting for a person: the bot stays quiet
+    assert rasa_user_messages(stack, "gw-live") == before
+    _api(stack, "POST", "/api/conversations/gw-live/claim", token)
+    _api(stack, "POST", "/api/conversations/gw-live/messages", token, {"text": "Chào anh, em là Thu"})
+    _api(stack, "POST", "/api/conversations/gw-live/release", token)
+    assert c.say("cảm ơn") != ""

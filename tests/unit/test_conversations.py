@@ -31,3 +31,31 @@ def test_transcript_keeps_order_authors_and_markup_as_text(any_db_factory):
     assert lines[1].data["buttons"][0]["payload"] == "/a"
     with pytest.raises(ConversationError):
         service.record("c1", "robot", "x")
+
+
+def test_live_handoff_needs_opening_hours_and_someone_online(db_factory):
+    from datetime import datetime, timedelta
+
+    from bot.services.handoff import HandoffRequest, HandoffService, LiveHandoff, within_hours
+    from bot.services.tickets import TicketService
+
+    assert within_hours(datetime(2026, 11, 26, 8, 0), "08:00-21:00")
+    assert not within_hours(datetime(2026, 11, 26, 21, 30), "08:00-21:00")
+    assert within_hours(datetime(2026, 11, 26, 23, 59), "00:00-24:00")
+
+    now = datetime(2026, 11, 26, 3, 0)  # 10:00 in Vietnam
+    seen = {"at": None}
+    conversations = ConversationService(db_factory)
+    live = LiveHandoff(conversations, lambda: seen["at"], "08:00-21:00", 10, clock=lambda: now)
+    service = HandoffService(TicketService(db_factory), live)
+    request = lambda key, sender: HandoffRequest(key, sender, "web", "vi", "customer_asked", recent_customer_texts=("cần người",))
+
+    nobody = service.request(request("k1", "c1"))
+    assert nobody.mode == "ticket" and conversations.owner("c1") == "bot"
+    seen["at"] = now - timedelta(minutes=3)
+    first = service.request(request("k2", "c2"))
+    second = service.request(request("k3", "c3"))
+    assert (first.mode, first.queue_position, second.queue_position) == ("queued", 1, 2)
+    assert conversations.owner("c2") == "queued" and first.ticket.code  # a ticket all the same
+    seen["at"] = now - timedelta(minutes=30)
+    assert service.request(request("k4", "c4")).mode == "ticket"
