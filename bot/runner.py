@@ -68,7 +68,7 @@ class Stack:
         self._spawn("rasa", rasa_args)
         if self.gateway_port:
             gateway_env = dict(self.env, GATEWAY_PORT=str(self.gateway_port), RASA_URL=self.rasa_url)
-            self._spawn("gateway", [sys.executable, "-m", "bot.gateway.app"], env=gateway_env)
+            self._spawn("gateway", [sys.executable, "-m", "bot.gateway"], env=gateway_env)
         try:
             self.wait_ready(timeout)
         except BaseException:

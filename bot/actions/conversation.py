@@ -1,6 +1,8 @@
 """Misunderstandings and small turns outside the forms."""
 from __future__ import annotations
 
+import logging
+
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action
@@ -9,6 +11,10 @@ from rasa_sdk.events import EventType, SlotSet
 from bot.actions import tracker_utils as tu
 from bot.actions.faq import answer_entry, suggest_entries
 from bot.services import registry
+from bot.services.conversations import ConversationService
+from bot.store.db import session_factory
+
+logger = logging.getLogger(__name__)
 
 MISS_RESPONSES = ("utter_fallback_rephrase", "utter_fallback_offer_human")
 
@@ -63,3 +69,23 @@ class ActionHowCanHelp(Action):
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
         dispatcher.utter_message(response="utter_how_can_help")
         return [SlotSet("offered_human", False)]
+
+
+class ActionStoreRating(Action):
+    """The 1-5 rating after a person handed the chat back (CSAT)."""
+
+    def name(self) -> Text:
+        return "action_store_rating"
+
+    async def run(self, dispatcher, tracker, domain) -> List[EventType]:
+        try:
+            score = int(str(tu.latest_entity(tracker, "rating")))
+            conversations = ConversationService(session_factory(registry.settings().database_url))
+            conversations.rate(tracker.sender_id, score, conversations.last_agent(tracker.sender_id))
+        except (TypeError, ValueError):
+            dispatcher.utter_message(response="utter_how_can_help")
+            return []
+        except Exception:
+            logger.exception("could not store a rating")
+        dispatcher.utter_message(response="utter_rating_thanks")
+        return []

@@ -116,6 +116,10 @@ async def release(request: web.Request) -> web.Response:
         return _error(404, "no such conversation")
     await _run(conversations.set_owner, sender, "bot")
     await _run(conversations.record, sender, "system", f"{request['staff'].display_name} returned the conversation to the bot")
+    # The bot says it is back and asks for a 1-5 rating, on the customer's open socket.
+    from bot.gateway.app import handback
+
+    await handback(request.app, sender)
     return web.json_response({"id": sender, "owner": "bot"})
 
 

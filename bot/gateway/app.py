@@ -90,6 +90,25 @@ async def handle_customer_message(
     return replies
 
 
+async def handback(app: web.Application, sender: str) -> None:
+    """Tell Rasa a person handed the conversation back (intent `handback`); deliver and record its replies."""
+    token = os.environ.get("RASA_TOKEN", "")
+    url = f"{app[RASA_URL]}/conversations/{sender}/trigger_intent"
+    try:
+        async with app[HTTP].post(url, params={"token": token} if token else None,
+                                  json={"name": "handback", "entities": {}}) as response:
+            replies = (await response.json()).get("messages", []) if response.status == 200 else []
+            if response.status != 200:
+                logger.error("Rasa refused the handback for %s: HTTP %s", sender[:8], response.status)
+    except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+        logger.error("handback for %s failed: %s", sender[:8], type(exc).__name__)
+        return
+    for reply in replies:
+        data = {k: v for k, v in reply.items() if k not in ("recipient_id", "text")}
+        await asyncio.to_thread(app[CONVERSATIONS].record, sender, "bot", reply.get("text") or "", "web", None, data or None)
+        await app[HUB].deliver(sender, bot_message(reply))
+
+
 def bot_message(reply: Dict[str, Any]) -> Dict[str, Any]:
     return {"type": "message", "author": "bot", "text": reply.get("text") or "", "buttons": reply.get("buttons") or []}
 
@@ -171,6 +190,3 @@ def main() -> None:
     web.run_app(create_app(ConversationService(factory), rasa_url, factory), host=os.environ.get("GATEWAY_HOST", "0.0.0.0"), port=port,
                 print=None)
 
-
-if __name__ == "__main__":
-    main()

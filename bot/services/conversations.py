@@ -15,7 +15,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.services.tickets import get_or_create_conversation
 from bot.store.db import session_scope
-from bot.store.models import Conversation, Message, utcnow
+from bot.store.models import Conversation, Message, Rating, utcnow
 
 OWNERS = ("bot", "queued", "agent")
 AUTHORS = ("customer", "bot", "staff", "system")
@@ -128,3 +128,20 @@ class ConversationService:
             return session.execute(
                 select(Conversation.id).where(Conversation.sender_id == sender_id)
             ).first() is not None
+
+    def rate(self, sender_id: str, score: int, agent: Optional[str] = None) -> None:
+        if not 1 <= int(score) <= 5:
+            raise ConversationError("a rating is 1 to 5")
+        with session_scope(self._factory) as session:
+            session.add(Rating(sender_id=sender_id, score=int(score), agent=agent, created_at=self._clock()))
+
+    def last_agent(self, sender_id: str) -> Optional[str]:
+        """The staff member who last answered this conversation (for the rating)."""
+        with session_scope(self._factory) as session:
+            return session.execute(
+                select(Message.author_name)
+                .join(Conversation, Message.conversation_id == Conversation.id)
+                .where(Conversation.sender_id == sender_id, Message.author_type == "staff")
+                .order_by(Message.id.desc())
+                .limit(1)
+            ).scalar_one_or_none()

@@ -19,12 +19,13 @@ MAX_FAILED_ATTEMPTS = 2
 DIGRESSION_INTENTS = frozenset(
     {
         "faq", "bot_challenge", "ask_capabilities", "greet", "thank", "out_of_scope",
-        "request_human", "cancel", "goodbye", "faq_feedback", "faq_select",
+        "request_human", "cancel", "goodbye", "faq_feedback", "faq_select", "handback",
     }
 )
 # Interrupt even free-text questions such as the description.
-STOP_INTENTS = frozenset({"cancel", "request_human"})
+STOP_INTENTS = frozenset({"cancel", "request_human", "handback"})
 MIN_CONFIDENCE = 0.6
+EXTERNAL_PREFIX = "EXTERNAL: "  # Rasa's text for intents triggered through its HTTP API (no confidence)
 CONFIRM_CONFIDENCE = 0.7
 
 # Longest description kept. A 10,000-character message is stored whole up to
@@ -44,8 +45,8 @@ def carries_data(text: str) -> bool:
 
 def is_digression(requested_slot: Optional[str], intent: Optional[str], confidence: float, text: str) -> bool:
     """True when the message should leave the form to the rules instead of filling a slot."""
-    if text.startswith("/"):
-        # A button press: its intent is exact.
+    if text.startswith(("/", EXTERNAL_PREFIX)):
+        # A button press, or an intent triggered by the gateway: its intent is exact.
         return intent in DIGRESSION_INTENTS
     if intent not in DIGRESSION_INTENTS or confidence < MIN_CONFIDENCE:
         return False

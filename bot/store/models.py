@@ -169,3 +169,15 @@ class StaffToken(Base):
     last_used_at = Column(DateTime)
 
     staff = relationship("Staff")
+
+
+class Rating(Base):
+    """Customer satisfaction (CSAT, 1-5) asked when a person hands the chat back to the bot."""
+
+    __tablename__ = "ratings"
+
+    id = Column(Integer, primary_key=True)
+    sender_id = Column(String(200), nullable=False, index=True)
+    score = Column(Integer, nullable=False)
+    agent = Column(String(100))
+    created_at = Column(DateTime, nullable=False, default=utcnow)

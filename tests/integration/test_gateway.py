@@ -122,3 +122,44 @@ def test_live_handoff_when_staff_are_online(chat, stack):
     _api(stack, "POST", "/api/conversations/gw-live/messages", token, {"text": "Chào anh, em là Thu"})
     _api(stack, "POST", "/api/conversations/gw-live/release", token)
     assert c.say("cảm ơn") != ""
+
+
+def test_handback_asks_for_a_rating_which_is_stored(stack):
+    import asyncio
+
+    import aiohttp
+    from sqlalchemy import select
+
+    from bot.services.staff import StaffService
+    from bot.store.db import session_scope
+    from bot.store.models import Rating
+
+    staff = StaffService(session_factory(stack.db_url))
+    staff.add("hoa", "correct horse battery", "Hoa")
+    token = staff.issue_token("hoa")
+    headers = {"Authorization": f"Bearer {token}"}
+
+    async def main():
+        async with aiohttp.ClientSession() as session:
+            async with session.ws_connect(f"{stack.gateway_url}/ws?sender=gw-rating") as ws:
+                await ws.receive_json(timeout=10)  # history
+                await ws.send_json({"type": "message", "text": "tôi muốn khiếu nại"})
+                await ws.receive_json(timeout=30)
+                base = f"{stack.gateway_url}/api/conversations/gw-rating"
+                await session.post(f"{base}/claim", headers=headers)
+                await session.post(f"{base}/messages", headers=headers, json={"text": "Em đã xử lý xong ạ"})
+                staff_line = await ws.receive_json(timeout=10)
+                await session.post(f"{base}/release", headers=headers)
+                ask = await ws.receive_json(timeout=30)
+                five = [b for b in ask["buttons"] if b["title"] == "5"][0]
+                await ws.send_json({"type": "message", "text": five["payload"]})
+                thanks = await ws.receive_json(timeout=30)
+        return staff_line, ask, thanks
+
+    staff_line, ask, thanks = asyncio.run(asyncio.wait_for(main(), 120))
+    assert staff_line["author"] == "staff" and staff_line["name"] == "Hoa"
+    assert "mấy điểm" in ask["text"] and [b["title"] for b in ask["buttons"]] == ["1", "2", "3", "4", "5"]
+    assert "Cảm ơn bạn đã đánh giá" in thanks["text"]
+    with session_scope(session_factory(stack.db_url)) as session:
+        ratings = [(r.score, r.agent) for r in session.execute(select(Rating).where(Rating.sender_id == "gw-rating")).scalars()]
+    assert ratings == [(5, "Hoa")]

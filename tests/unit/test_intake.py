@@ -66,3 +66,7 @@ def test_summary_clips_long_descriptions():
     assert summary_description("x" * 1000).endswith("…")
     assert len(summary_description("x" * 1000)) == 301
     assert summary_description("ngắn") == "ngắn"
+
+
+def test_intents_triggered_by_the_gateway_are_exact():
+    assert is_digression("order_number", "handback", 0.0, "EXTERNAL: handback")
