@@ -12,6 +12,7 @@ import json
 import logging
 import os
 from pathlib import Path
+from urllib.parse import quote
 from typing import Any, Dict, List
 
 import aiohttp
@@ -93,7 +94,7 @@ async def handle_customer_message(
 async def handback(app: web.Application, sender: str) -> None:
     """Tell Rasa a person handed the conversation back (intent `handback`); deliver and record its replies."""
     token = os.environ.get("RASA_TOKEN", "")
-    url = f"{app[RASA_URL]}/conversations/{sender}/trigger_intent"
+    url = f"{app[RASA_URL]}/conversations/{quote(sender, safe='')}/trigger_intent"
     try:
         async with app[HTTP].post(url, params={"token": token} if token else None,
                                   json={"name": "handback", "entities": {}}) as response:
