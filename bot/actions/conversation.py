@@ -9,7 +9,7 @@ from rasa_sdk import Action
 from rasa_sdk.events import EventType, SlotSet
 
 from bot.actions import tracker_utils as tu
-from bot.actions.faq import answer_entry, suggest_entries
+from bot.actions.faq import respond_from_faq
 from bot.services import registry
 from bot.services.conversations import ConversationService
 from bot.store.db import session_factory
@@ -43,15 +43,7 @@ class ActionHandleFallback(Action):
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
         intent, _ = tu.latest_intent(tracker)
         if intent == "nlu_fallback" and not tu.latest_text(tracker).startswith("/"):
-            try:
-                decision = registry.faq().ask(tu.latest_text(tracker))
-            except Exception:
-                decision = None
-            if decision is not None and decision.kind == "answer":
-                answer_entry(dispatcher, decision.entry, tu.language(tracker))
-                return [SlotSet("offered_human", False)]
-            if decision is not None and decision.kind == "suggest":
-                suggest_entries(dispatcher, decision.suggestions, tu.language(tracker))
+            if respond_from_faq(dispatcher, tracker, tu.latest_text(tracker)) in ("answer", "suggest"):
                 return [SlotSet("offered_human", False)]
         if previous_turn_missed(tracker.events):
             dispatcher.utter_message(response="utter_fallback_offer_human")

@@ -12,7 +12,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions import tracker_utils as tu
 from bot.faq.loader import FaqEntry
 from bot.services import registry
-from bot.services.faq import FaqDecision
 
 logger = logging.getLogger(__name__)
 
@@ -54,8 +53,9 @@ def suggest_entries(dispatcher: CollectingDispatcher, entries: List[FaqEntry], l
     dispatcher.utter_message(response="utter_faq_did_you_mean", buttons=buttons)
 
 
-def try_faq(dispatcher: CollectingDispatcher, tracker: Tracker, question: str) -> Optional[FaqDecision]:
-    """Answer from the FAQ if it can; None when the FAQ itself is unavailable."""
+def respond_from_faq(dispatcher: CollectingDispatcher, tracker: Tracker, question: str) -> Optional[str]:
+    """Answer, or offer "did you mean", from the FAQ; returns what it did
+    ("answer", "suggest", "none"), or None when the FAQ itself is unavailable."""
     try:
         decision = registry.faq().ask(question)
     except Exception:
@@ -63,7 +63,9 @@ def try_faq(dispatcher: CollectingDispatcher, tracker: Tracker, question: str) -
         return None
     if decision.kind == "answer":
         answer_entry(dispatcher, decision.entry, tu.language(tracker))
-    return decision
+    elif decision.kind == "suggest":
+        suggest_entries(dispatcher, decision.suggestions, tu.language(tracker))
+    return decision.kind
 
 
 def record_unanswered(tracker: Tracker, question: str, language: str, kind: str = "unanswered") -> None:
@@ -91,12 +93,9 @@ class ActionAnswerFaq(Action):
                 answer_entry(dispatcher, entry, language)
                 return []
         question = tu.latest_text(tracker)
-        decision = try_faq(dispatcher, tracker, question)
-        if decision is None or decision.kind == "none":
+        if respond_from_faq(dispatcher, tracker, question) in (None, "none"):
             dispatcher.utter_message(response="utter_faq_no_answer")
             self._record(tracker, "unanswered", question, language)
-        elif decision.kind == "suggest":
-            suggest_entries(dispatcher, decision.suggestions, language)
         return []
 
     @staticmethod
