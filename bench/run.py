@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import platform
-import socket
 import statistics
 import tempfile
 import time
@@ -20,10 +19,8 @@ from pathlib import Path
 import aiohttp
 
 from bot.config import ROOT
-from bot.runner import Stack
-from bot.store.db import session_factory, session_scope
-from bot.store.migrate import upgrade
-from bot.store.seed import seed_demo_data
+from bot.runner import Stack, free_port
+from bot.store.seed import prepare_demo_database
 
 CONVERSATIONS = [
     ["xin chào", "tôi muốn khiếu nại", "DH100002", "hàng bị vỡ", "ly vỡ 2 cái, hộp móp", "0912 345 678", "gửi đi"],
@@ -31,11 +28,6 @@ CONVERSATIONS = [
     ["hello", "I want to file a complaint", "DH-100010", "it never arrived", "ordered two weeks ago", "0987 654 321", "yes"],
 ]
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rss_mb(pid: int) -> float:
@@ -92,9 +84,7 @@ def main() -> int:
     rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
     workdir = Path(tempfile.mkdtemp(prefix="hotro-bench-"))
     db_url = f"sqlite:///{workdir / 'bench.db'}"
-    upgrade(db_url)
-    with session_scope(session_factory(db_url)) as session:
-        seed_demo_data(session)
+    prepare_demo_database(db_url)
     env = dict(os.environ, HOTRO_DATABASE_URL=db_url, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2")
     env.pop("RASA_TOKEN", None)
     env.pop("ACTION_SERVER_URL", None)

@@ -7,19 +7,15 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, text
 
-from bot.store.db import session_factory, session_scope
-from bot.store.migrate import upgrade
-from bot.store.seed import seed_demo_data
+from bot.store.db import session_factory
+from bot.store.seed import prepare_demo_database
 
 POSTGRES_ADMIN_URL = os.environ.get("HOTRO_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 def _prepare(url: str):
-    upgrade(url)
-    factory = session_factory(url)
-    with session_scope(factory) as session:
-        seed_demo_data(session)
-    return factory
+    prepare_demo_database(url)
+    return session_factory(url)
 
 
 @pytest.fixture

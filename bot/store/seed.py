@@ -62,3 +62,13 @@ def seed_demo_data(session: Session) -> int:
         )
         added += 1
     return added
+
+
+def prepare_demo_database(url: str) -> None:
+    """Migrate the database at `url` and add the demo data (tests, benchmark)."""
+    from bot.store.db import session_factory, session_scope
+    from bot.store.migrate import upgrade
+
+    upgrade(url)
+    with session_scope(session_factory(url)) as session:
+        seed_demo_data(session)

@@ -5,7 +5,6 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -13,20 +12,14 @@ from pathlib import Path
 import pytest
 
 from bot.config import ROOT
-from bot.runner import Stack
+from bot.runner import Stack, free_port
 from bot.services.tickets import TicketService
-from bot.store.db import session_factory, session_scope
-from bot.store.migrate import upgrade
-from bot.store.seed import seed_demo_data
+from bot.store.db import session_factory
+from bot.store.seed import prepare_demo_database
 
 MODEL = ROOT / "models" / "hotro.tar.gz"
 TOKEN = "integration-test-token"
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -35,9 +28,7 @@ def stack(tmp_path_factory):
         pytest.fail("no trained model: run `make train` (make test does it)")
     workdir: Path = tmp_path_factory.mktemp("stack")
     db_url = f"sqlite:///{workdir / 'hotro.db'}"
-    upgrade(db_url)
-    with session_scope(session_factory(db_url)) as session:
-        seed_demo_data(session)
+    prepare_demo_database(db_url)
     faq_dir = workdir / "faq"  # a copy the FAQ tests may edit, as an editor would
     shutil.copytree(ROOT / "faq", faq_dir)
     env = dict(os.environ)

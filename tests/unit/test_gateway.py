@@ -1,20 +1,14 @@
 """The gateway app on a real HTTP port, with Rasa unreachable."""
 import asyncio
 import json
-import socket
 
 import aiohttp
 from aiohttp import web
 
 from bot.channels.common import APOLOGY
 from bot.gateway.app import create_app
+from bot.runner import free_port
 from bot.services.conversations import ConversationService
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def _exchange(app, requests):

@@ -1,20 +1,14 @@
 """The widget's WebSocket: history on connect, answers, and staff replies pushed live."""
 import asyncio
-import socket
 
 import aiohttp
 from aiohttp import web
 
 from bot.channels.common import APOLOGY
 from bot.gateway.app import create_app
+from bot.runner import free_port
 from bot.services.conversations import ConversationService
 from bot.services.staff import StaffService
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_websocket_history_replies_and_live_staff_messages(db_factory):

@@ -1,7 +1,6 @@
 """Staff accounts and the staff API on a real HTTP port (Rasa not needed here)."""
 import asyncio
 import io
-import socket
 from datetime import timedelta
 
 import aiohttp
@@ -10,6 +9,7 @@ from aiohttp import web
 
 from bot import cli
 from bot.gateway.app import create_app
+from bot.runner import free_port
 from bot.services import registry
 from bot.services.conversations import ConversationService
 from bot.services.staff import StaffError, StaffService, hash_password, password_matches
@@ -54,11 +54,6 @@ def test_cli_adds_staff_and_prints_a_token(sqlite_url, db_factory, monkeypatch, 
     finally:
         registry.settings.cache_clear()
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Api:
