@@ -61,13 +61,14 @@ async def list_conversations(request: web.Request) -> web.Response:
 async def get_conversation(request: web.Request) -> web.Response:
     conversations: ConversationService = request.app[CONVERSATIONS]
     sender = request.match_info["id"]
-    if not await _run(conversations.exists, sender):
+    summary = await _run(conversations.summary, sender)
+    if summary is None:
         return _error(404, "no such conversation")
     transcript = await _run(conversations.transcript, sender)
     tickets = await _run(request.app[TICKETS].for_sender, sender)
     return web.json_response({
         "id": sender,
-        "owner": await _run(conversations.owner, sender),
+        "owner": summary.owner,
         "transcript": [
             {"author": line.author_type, "name": line.author_name, "text": line.text, "data": line.data,
              "at": _iso(line.created_at)}
@@ -81,7 +82,7 @@ async def claim(request: web.Request) -> web.Response:
     staff = request["staff"]
     sender = request.match_info["id"]
     conversations: ConversationService = request.app[CONVERSATIONS]
-    if not await _run(conversations.exists, sender):
+    if await _run(conversations.summary, sender) is None:
         return _error(404, "no such conversation")
     await _run(conversations.set_owner, sender, "agent", staff.name)
     await _run(conversations.record, sender, "system", f"{staff.display_name} joined the conversation")
@@ -99,8 +100,8 @@ async def post_message(request: web.Request) -> web.Response:
     if not isinstance(text, str) or not text.strip():
         return _error(400, "'text' must be a non-empty string")
     conversations: ConversationService = request.app[CONVERSATIONS]
-    summary = [c for c in await _run(conversations.list, "agent") if c.id == sender]
-    if not summary or summary[0].agent != staff.name:
+    summary = await _run(conversations.summary, sender)
+    if summary is None or summary.owner != "agent" or summary.agent != staff.name:
         return _error(409, "claim the conversation before replying")
     await _run(conversations.record, sender, "staff", text.strip(), "rest", staff.display_name)
     delivered = await request.app[HUB].deliver(
@@ -112,7 +113,7 @@ async def post_message(request: web.Request) -> web.Response:
 async def release(request: web.Request) -> web.Response:
     sender = request.match_info["id"]
     conversations: ConversationService = request.app[CONVERSATIONS]
-    if not await _run(conversations.exists, sender):
+    if await _run(conversations.summary, sender) is None:
         return _error(404, "no such conversation")
     await _run(conversations.set_owner, sender, "bot")
     await _run(conversations.record, sender, "system", f"{request['staff'].display_name} returned the conversation to the bot")

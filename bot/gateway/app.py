@@ -85,10 +85,16 @@ async def handle_customer_message(
     if owner != "bot":
         return []  # a person answers; their replies reach the customer through the channel
     replies = await _ask_rasa(app, sender, text, metadata)
+    await _record_bot_replies(app, sender, replies, channel)
+    return replies
+
+
+async def _record_bot_replies(app: web.Application, sender: str, replies: List[Dict[str, Any]], channel: str) -> None:
     for reply in replies:
         data = {k: v for k, v in reply.items() if k not in ("recipient_id", "text")}
-        await asyncio.to_thread(conversations.record, sender, "bot", reply.get("text") or "", channel, None, data or None)
-    return replies
+        await asyncio.to_thread(
+            app[CONVERSATIONS].record, sender, "bot", reply.get("text") or "", channel, None, data or None
+        )
 
 
 async def handback(app: web.Application, sender: str) -> None:
@@ -104,9 +110,8 @@ async def handback(app: web.Application, sender: str) -> None:
     except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
         logger.error("handback for %s failed: %s", sender[:8], type(exc).__name__)
         return
+    await _record_bot_replies(app, sender, replies, "web")
     for reply in replies:
-        data = {k: v for k, v in reply.items() if k not in ("recipient_id", "text")}
-        await asyncio.to_thread(app[CONVERSATIONS].record, sender, "bot", reply.get("text") or "", "web", None, data or None)
         await app[HUB].deliver(sender, bot_message(reply))
 
 

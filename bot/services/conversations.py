@@ -110,24 +110,15 @@ class ConversationService:
             query = select(Conversation).order_by(Conversation.id.desc()).limit(limit)
             if owner:
                 query = query.where(Conversation.owner == owner)
-            summaries = []
-            for conversation in session.execute(query).scalars():
-                last = session.execute(
-                    select(Message).where(Message.conversation_id == conversation.id).order_by(Message.id.desc()).limit(1)
-                ).scalars().first()
-                summaries.append(
-                    ConversationSummary(
-                        conversation.sender_id, conversation.channel, conversation.owner, conversation.agent,
-                        conversation.owner_since, last.text if last else None, last.created_at if last else None,
-                    )
-                )
-            return summaries
+            return [_summary(session, conversation) for conversation in session.execute(query).scalars()]
 
-    def exists(self, sender_id: str) -> bool:
+    def summary(self, sender_id: str) -> Optional[ConversationSummary]:
+        """The conversation's owner and last message, or None when there is no such conversation."""
         with session_scope(self._factory) as session:
-            return session.execute(
-                select(Conversation.id).where(Conversation.sender_id == sender_id)
-            ).first() is not None
+            conversation = session.execute(
+                select(Conversation).where(Conversation.sender_id == sender_id)
+            ).scalars().first()
+            return _summary(session, conversation) if conversation else None
 
     def rate(self, sender_id: str, score: int, agent: Optional[str] = None) -> None:
         if not 1 <= int(score) <= 5:
@@ -145,3 +136,13 @@ class ConversationService:
                 .order_by(Message.id.desc())
                 .limit(1)
             ).scalar_one_or_none()
+
+
+def _summary(session, conversation: Conversation) -> ConversationSummary:
+    last = session.execute(
+        select(Message).where(Message.conversation_id == conversation.id).order_by(Message.id.desc()).limit(1)
+    ).scalars().first()
+    return ConversationSummary(
+        conversation.sender_id, conversation.channel, conversation.owner, conversation.agent,
+        conversation.owner_since, last.text if last else None, last.created_at if last else None,
+    )
