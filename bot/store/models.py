@@ -165,6 +165,9 @@ class StaffToken(Base):
     id = Column(Integer, primary_key=True)
     staff_id = Column(Integer, ForeignKey("staff.id"), nullable=False)
     token_hash = Column(String(64), nullable=False, unique=True)
+    # "api": a bearer token from `python -m bot staff token`; "session": a desk login, which expires.
+    kind = Column(String(10), nullable=False, default="api", server_default="api")
+    expires_at = Column(DateTime)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     last_used_at = Column(DateTime)
 
