@@ -1,24 +1,34 @@
-"""The staff JSON API (`/api`), authenticated with a bearer token (`python -m bot staff token NAME`).
+"""The staff JSON API (`/api`), used by the desk page and by other tools.
 
-Conversation ids are the REST `sender`. The support desk page will use the same API.
+Two ways in: a bearer token (`python -m bot staff token NAME`) for tools, or the
+desk's login cookie. A cookie is sent by the browser whatever page asks, so
+requests that change something with a cookie must also carry the session's
+CSRF token in the X-CSRF-Token header. Conversation ids are the REST `sender`.
+docs/openapi.yaml describes every route.
 """
 from __future__ import annotations
 
 import asyncio
+import hmac
 from datetime import datetime
 from typing import Any, Optional
 
 from aiohttp import web
 
+from bot.gateway.app import collected_slots, handback
 from bot.gateway.hub import HUB
 from bot.services.conversations import OWNERS, ConversationService
-from bot.services.staff import StaffService
+from bot.services.customers import CustomerService
+from bot.services.staff import StaffService, csrf_token
 from bot.services.tickets import STATUSES, TicketError, TicketService, TicketView
-
 
 CONVERSATIONS = web.AppKey("api_conversations", ConversationService)
 STAFF = web.AppKey("staff", StaffService)
 TICKETS = web.AppKey("tickets", TicketService)
+CUSTOMERS = web.AppKey("customers", CustomerService)
+SESSION_COOKIE = "hotro_desk"
+MAX_TEXT = 4000
+PUBLIC_PATHS = ("/api/openapi.yaml",)
 
 
 def _iso(value: Optional[datetime]) -> Optional[str]:
@@ -30,14 +40,22 @@ def _error(status: int, message: str) -> web.Response:
 
 
 @web.middleware
-async def require_token(request: web.Request, handler):
-    if not request.path.startswith("/api/"):
+async def require_staff(request: web.Request, handler):
+    if not request.path.startswith("/api/") or request.path in PUBLIC_PATHS:
         return await handler(request)
+    staff_service: StaffService = request.app[STAFF]
     header = request.headers.get("Authorization", "")
-    token = header[7:].strip() if header.lower().startswith("bearer ") else None
-    staff = await asyncio.to_thread(request.app[STAFF].by_token, token)
+    if header.lower().startswith("bearer "):
+        staff = await asyncio.to_thread(staff_service.by_token, header[7:].strip())
+    else:
+        session = request.cookies.get(SESSION_COOKIE)
+        staff = await asyncio.to_thread(staff_service.by_session, session)
+        if staff is not None and request.method not in ("GET", "HEAD", "OPTIONS"):
+            sent = request.headers.get("X-CSRF-Token", "")
+            if not hmac.compare_digest(sent, csrf_token(session)):
+                return _error(403, "missing or wrong X-CSRF-Token")
     if staff is None:
-        return _error(401, "a valid staff token is required (Authorization: Bearer …)")
+        return _error(401, "log in to the desk or send a staff token (Authorization: Bearer …)")
     request["staff"] = staff
     return await handler(request)
 
@@ -46,13 +64,35 @@ async def _run(fn, *args, **kwargs) -> Any:
     return await asyncio.to_thread(fn, *args, **kwargs)
 
 
+async def _json_body(request: web.Request) -> Optional[dict]:
+    try:
+        body = await request.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _text_from(body: Optional[dict]) -> Optional[str]:
+    text = (body or {}).get("text")
+    if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
+        return None
+    return text.strip()
+
+
+async def me(request: web.Request) -> web.Response:
+    staff = request["staff"]
+    return web.json_response({"name": staff.name, "display_name": staff.display_name})
+
+
 async def list_conversations(request: web.Request) -> web.Response:
     owner = request.query.get("owner")
     if owner and owner not in OWNERS:
         return _error(400, f"owner must be one of {', '.join(OWNERS)}")
     rows = await _run(request.app[CONVERSATIONS].list, owner)
+    now = datetime.utcnow()
     return web.json_response([
         {"id": r.id, "channel": r.channel, "owner": r.owner, "agent": r.agent, "owner_since": _iso(r.owner_since),
+         "waiting_seconds": int((now - r.owner_since).total_seconds()) if r.owner == "queued" and r.owner_since else None,
          "last_message": r.last_message, "last_message_at": _iso(r.last_message_at)}
         for r in rows
     ])
@@ -64,110 +104,166 @@ async def get_conversation(request: web.Request) -> web.Response:
     summary = await _run(conversations.summary, sender)
     if summary is None:
         return _error(404, "no such conversation")
-    transcript = await _run(conversations.transcript, sender)
-    tickets = await _run(request.app[TICKETS].for_sender, sender)
+    transcript = await _run(conversations.transcript, sender, True)
+    history = await _run(request.app[CUSTOMERS].history, sender)
+    slots = await collected_slots(request.app, sender)
+    own_tickets = [t for t in history.tickets if t.sender_id == sender]
     return web.json_response({
         "id": sender,
+        "channel": summary.channel,
         "owner": summary.owner,
+        "agent": summary.agent,
+        "owner_since": _iso(summary.owner_since),
         "transcript": [
             {"author": line.author_type, "name": line.author_name, "text": line.text, "data": line.data,
              "at": _iso(line.created_at)}
             for line in transcript
         ],
-        "tickets": [t.as_dict() for t in tickets],
+        "slots": slots,
+        "tickets": [t.as_dict() for t in own_tickets],
+        "customer": {
+            "records": [vars(c) for c in history.customers],
+            "contacts": history.contacts,
+            "conversations": [
+                {"id": c.id, "channel": c.channel, "owner": c.owner, "created_at": _iso(c.created_at)}
+                for c in history.conversations if c.id != sender
+            ],
+            "tickets": [t.as_dict() for t in history.tickets if t.sender_id != sender],
+        },
     })
 
 
 async def claim(request: web.Request) -> web.Response:
+    """Take the conversation, or with {"agent": NAME} assign it to a colleague."""
     staff = request["staff"]
     sender = request.match_info["id"]
+    body = await _json_body(request) if request.can_read_body else {}
     conversations: ConversationService = request.app[CONVERSATIONS]
     if await _run(conversations.summary, sender) is None:
         return _error(404, "no such conversation")
-    await _run(conversations.set_owner, sender, "agent", staff.name)
-    await _run(conversations.record, sender, "system", f"{staff.display_name} joined the conversation")
-    return web.json_response({"id": sender, "owner": "agent", "agent": staff.name})
+    assignee = staff
+    if body and body.get("agent") and body["agent"] != staff.name:
+        assignee = await _run(request.app[STAFF].get, str(body["agent"]))
+        if assignee is None:
+            return _error(400, "no staff member with that name")
+    await _run(conversations.set_owner, sender, "agent", assignee.name)
+    note = (f"{assignee.display_name} joined the conversation" if assignee == staff
+            else f"{staff.display_name} assigned the conversation to {assignee.display_name}")
+    await _run(conversations.record, sender, "system", note)
+    return web.json_response({"id": sender, "owner": "agent", "agent": assignee.name})
 
 
 async def post_message(request: web.Request) -> web.Response:
     staff = request["staff"]
     sender = request.match_info["id"]
-    try:
-        body = await request.json()
-    except ValueError:
-        return _error(400, "the body must be JSON")
-    text = body.get("text") if isinstance(body, dict) else None
-    if not isinstance(text, str) or not text.strip():
-        return _error(400, "'text' must be a non-empty string")
+    text = _text_from(await _json_body(request))
+    if text is None:
+        return _error(400, f"'text' must be a non-empty string of at most {MAX_TEXT} characters")
     conversations: ConversationService = request.app[CONVERSATIONS]
     summary = await _run(conversations.summary, sender)
     if summary is None or summary.owner != "agent" or summary.agent != staff.name:
         return _error(409, "claim the conversation before replying")
-    await _run(conversations.record, sender, "staff", text.strip(), "rest", staff.display_name)
+    await _run(conversations.record, sender, "staff", text, summary.channel, staff.display_name)
     delivered = await request.app[HUB].deliver(
-        sender, {"type": "message", "author": "staff", "name": staff.display_name, "text": text.strip(), "buttons": []}
+        sender, {"type": "message", "author": "staff", "name": staff.display_name, "text": text, "buttons": []}
     )
     return web.json_response({"ok": True, "delivered_live": delivered > 0}, status=201)
 
 
-async def release(request: web.Request) -> web.Response:
+async def post_note(request: web.Request) -> web.Response:
+    """An internal note: in the desk's transcript, never shown to the customer."""
     sender = request.match_info["id"]
+    text = _text_from(await _json_body(request))
+    if text is None:
+        return _error(400, f"'text' must be a non-empty string of at most {MAX_TEXT} characters")
     conversations: ConversationService = request.app[CONVERSATIONS]
     if await _run(conversations.summary, sender) is None:
         return _error(404, "no such conversation")
-    await _run(conversations.set_owner, sender, "bot")
-    await _run(conversations.record, sender, "system", f"{request['staff'].display_name} returned the conversation to the bot")
-    # The bot says it is back and asks for a 1-5 rating, on the customer's open socket.
-    from bot.gateway.app import handback
+    await _run(conversations.record, sender, "note", text, "rest", request["staff"].display_name)
+    return web.json_response({"ok": True}, status=201)
 
-    await handback(request.app, sender)
+
+async def _return_to_bot(app: web.Application, sender: str, by: str) -> None:
+    conversations: ConversationService = app[CONVERSATIONS]
+    await _run(conversations.set_owner, sender, "bot")
+    await _run(conversations.record, sender, "system", f"{by} returned the conversation to the bot")
+    # The bot says it is back and asks for a 1-5 rating, on the customer's channel.
+    await handback(app, sender)
+
+
+async def release(request: web.Request) -> web.Response:
+    sender = request.match_info["id"]
+    if await _run(request.app[CONVERSATIONS].summary, sender) is None:
+        return _error(404, "no such conversation")
+    await _return_to_bot(request.app, sender, request["staff"].display_name)
     return web.json_response({"id": sender, "owner": "bot"})
 
 
 def _matches(ticket: TicketView, query, now: datetime) -> bool:
-    for key in ("status", "priority", "category"):
+    for key in ("status", "priority", "category", "assignee"):
         if query.get(key) and getattr(ticket, key) != query[key]:
             return False
     if query.get("overdue") in ("1", "true", "yes"):
-        open_ = ticket.status not in ("resolved", "closed")
-        late_ack = ticket.acknowledged_at is None and ticket.acknowledge_due_at < now
-        return open_ and (late_ack or ticket.resolve_due_at < now)
+        return ticket.is_overdue(now)
     return True
 
 
 async def list_tickets(request: web.Request) -> web.Response:
     tickets = await _run(request.app[TICKETS].list)
     now = datetime.utcnow()
-    return web.json_response([t.as_dict() for t in tickets if _matches(t, request.query, now)])
+    return web.json_response([
+        {**t.as_dict(), "overdue": t.is_overdue(now)} for t in tickets if _matches(t, request.query, now)
+    ])
 
 
 async def patch_ticket(request: web.Request) -> web.Response:
-    try:
-        body = await request.json()
-    except ValueError:
-        return _error(400, "the body must be JSON")
-    status = body.get("status") if isinstance(body, dict) else None
-    if status not in STATUSES:
+    """{"status": ..., "assignee": ..., "note": ...}; resolving hands a person's conversation back to the bot."""
+    body = await _json_body(request)
+    if body is None:
+        return _error(400, "the body must be a JSON object")
+    status, assignee = body.get("status"), body.get("assignee", ...)
+    if status is None and assignee is ...:
+        return _error(400, "send a status, an assignee or both")
+    if status is not None and status not in STATUSES:
         return _error(400, f"status must be one of {', '.join(STATUSES)}")
+    if assignee not in (..., None) and await _run(request.app[STAFF].get, str(assignee)) is None:
+        return _error(400, "no staff member with that name")
+    tickets: TicketService = request.app[TICKETS]
+    code, author, note = request.match_info["code"], request["staff"].name, str(body.get("note") or "")
     try:
-        ticket = await _run(
-            request.app[TICKETS].set_status, request.match_info["code"], status, request["staff"].name,
-            str(body.get("note") or ""),
-        )
+        if assignee is not ...:
+            ticket = await _run(tickets.assign, code, assignee)
+        if status is not None:
+            ticket = await _run(tickets.set_status, code, status, author, note)
     except TicketError as exc:
         return _error(404, str(exc))
+    if status in ("resolved", "closed"):
+        summary = await _run(request.app[CONVERSATIONS].summary, ticket.sender_id)
+        if summary is not None and summary.owner != "bot":
+            await _return_to_bot(request.app, ticket.sender_id, request["staff"].display_name)
     return web.json_response(ticket.as_dict())
 
 
-def add_api(app: web.Application, conversations: ConversationService, staff: StaffService, tickets: TicketService) -> None:
+async def openapi(_request: web.Request) -> web.Response:
+    from bot.config import ROOT
+
+    return web.FileResponse(ROOT / "docs" / "openapi.yaml", headers={"Content-Type": "application/yaml"})
+
+
+def add_api(app: web.Application, conversations: ConversationService, staff: StaffService, tickets: TicketService,
+            customers: CustomerService) -> None:
     app[CONVERSATIONS] = conversations
     app[STAFF] = staff
     app[TICKETS] = tickets
-    app.middlewares.append(require_token)
+    app[CUSTOMERS] = customers
+    app.middlewares.append(require_staff)
+    app.router.add_get("/api/openapi.yaml", openapi)
+    app.router.add_get("/api/me", me)
     app.router.add_get("/api/conversations", list_conversations)
     app.router.add_get("/api/conversations/{id}", get_conversation)
     app.router.add_post("/api/conversations/{id}/claim", claim)
     app.router.add_post("/api/conversations/{id}/messages", post_message)
+    app.router.add_post("/api/conversations/{id}/notes", post_note)
     app.router.add_post("/api/conversations/{id}/release", release)
     app.router.add_get("/api/tickets", list_tickets)
     app.router.add_patch("/api/tickets/{code}", patch_ticket)

@@ -36,10 +36,13 @@ def create_app(conversations: ConversationService, rasa_url: str, factory=None) 
     app[HUB] = Hub()
     if factory is not None:
         from bot.gateway.api import add_api
+        from bot.gateway.desk import add_desk
+        from bot.services.customers import CustomerService
         from bot.services.staff import StaffService
         from bot.services.tickets import TicketService
 
-        add_api(app, conversations, StaffService(factory), TicketService(factory))
+        add_api(app, conversations, StaffService(factory), TicketService(factory), CustomerService(factory))
+        add_desk(app)
     app[CONVERSATIONS] = conversations
     app[RASA_URL] = rasa_url.rstrip("/")
 
@@ -52,11 +55,18 @@ def create_app(conversations: ConversationService, rasa_url: str, factory=None) 
     app.on_startup.append(start_client)
     app.on_cleanup.append(close_client)
     app.router.add_get("/health", health)
-    app.router.add_get("/", lambda _request: web.FileResponse(STATIC / "index.html"))
-    app.router.add_get("/widget.js", lambda _request: web.FileResponse(STATIC / "widget.js"))
+    app.router.add_get("/", _file("index.html"))
+    app.router.add_get("/widget.js", _file("widget.js"))
     app.router.add_post("/webhooks/rest/webhook", rest_webhook)
     app.router.add_get("/ws", websocket)
     return app
+
+
+def _file(name: str):
+    async def serve(_request: web.Request) -> web.FileResponse:
+        return web.FileResponse(STATIC / name)
+
+    return serve
 
 
 async def health(_request: web.Request) -> web.Response:
@@ -113,6 +123,32 @@ async def handback(app: web.Application, sender: str) -> None:
     await _record_bot_replies(app, sender, replies, "web")
     for reply in replies:
         await app[HUB].deliver(sender, bot_message(reply))
+
+
+# What the bot learned, for the desk. Read from the tracker's events rather than its current slots:
+# the form's slots are cleared when it hands over, and staff need exactly those values.
+COLLECTED_SLOTS = ("language", "order_number", "order_verified", "complaint_category", "complaint_description",
+                   "contact", "last_ticket_code")
+
+
+async def collected_slots(app: web.Application, sender: str) -> Dict[str, Any]:
+    """The last value the bot set for each slot worth showing to staff; {} when Rasa cannot be asked."""
+    token = os.environ.get("RASA_TOKEN", "")
+    url = f"{app[RASA_URL]}/conversations/{quote(sender, safe='')}/tracker"
+    try:
+        async with app[HTTP].get(url, params={"token": token} if token else None) as response:
+            if response.status != 200:
+                logger.warning("Rasa refused the tracker of %s: HTTP %s", sender[:8], response.status)
+                return {}
+            tracker = await response.json()
+    except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+        logger.warning("tracker of %s unavailable: %s", sender[:8], type(exc).__name__)
+        return {}
+    slots: Dict[str, Any] = {}
+    for event in tracker.get("events") or []:
+        if event.get("event") == "slot" and event.get("name") in COLLECTED_SLOTS and event.get("value") not in (None, ""):
+            slots[event["name"]] = event["value"]
+    return slots
 
 
 def bot_message(reply: Dict[str, Any]) -> Dict[str, Any]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Dict, List, Optional
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
 from bot.services.tickets import get_or_create_conversation
@@ -18,7 +18,9 @@ from bot.store.db import session_scope
 from bot.store.models import Conversation, Message, Rating, utcnow
 
 OWNERS = ("bot", "queued", "agent")
-AUTHORS = ("customer", "bot", "staff", "system")
+AUTHORS = ("customer", "bot", "staff", "system", "note")
+# Internal notes between staff: in the desk's transcript, never shown or sent to the customer.
+STAFF_ONLY = ("note",)
 
 
 class ConversationError(Exception):
@@ -92,25 +94,45 @@ class ConversationService:
                 )
             )
 
-    def transcript(self, sender_id: str) -> List[TranscriptLine]:
+    def transcript(self, sender_id: str, for_staff: bool = False) -> List[TranscriptLine]:
+        """Every message in order; the customer's view (for_staff=False) leaves out internal notes."""
         with session_scope(self._factory) as session:
-            rows = session.execute(
+            query = (
                 select(Message)
                 .join(Conversation, Message.conversation_id == Conversation.id)
                 .where(Conversation.sender_id == sender_id)
                 .order_by(Message.id)
-            ).scalars()
+            )
+            if not for_staff:
+                query = query.where(Message.author_type.not_in(STAFF_ONLY))
+            rows = session.execute(query).scalars()
             return [
                 TranscriptLine(m.author_type, m.author_name, m.text, json.loads(m.data) if m.data else None, m.created_at)
                 for m in rows
             ]
 
     def list(self, owner: Optional[str] = None, limit: int = 200) -> List[ConversationSummary]:
+        """Newest first; the queue (owner "queued") oldest first, as it is served. One query, however many rows."""
+        last_id = (
+            select(Message.conversation_id, func.max(Message.id).label("last_id"))
+            .where(Message.author_type.not_in(STAFF_ONLY))
+            .group_by(Message.conversation_id)
+            .subquery()
+        )
+        query = (
+            select(Conversation, Message)
+            .outerjoin(last_id, last_id.c.conversation_id == Conversation.id)
+            .outerjoin(Message, Message.id == last_id.c.last_id)
+            .limit(limit)
+        )
+        if owner:
+            query = query.where(Conversation.owner == owner)
+        if owner == "queued":
+            query = query.order_by(Conversation.owner_since, Conversation.id)
+        else:
+            query = query.order_by(Conversation.id.desc())
         with session_scope(self._factory) as session:
-            query = select(Conversation).order_by(Conversation.id.desc()).limit(limit)
-            if owner:
-                query = query.where(Conversation.owner == owner)
-            return [_summary(session, conversation) for conversation in session.execute(query).scalars()]
+            return [_summary_of(conversation, last) for conversation, last in session.execute(query)]
 
     def summary(self, sender_id: str) -> Optional[ConversationSummary]:
         """The conversation's owner and last message, or None when there is no such conversation."""
@@ -140,8 +162,15 @@ class ConversationService:
 
 def _summary(session, conversation: Conversation) -> ConversationSummary:
     last = session.execute(
-        select(Message).where(Message.conversation_id == conversation.id).order_by(Message.id.desc()).limit(1)
+        select(Message)
+        .where(Message.conversation_id == conversation.id, Message.author_type.not_in(STAFF_ONLY))
+        .order_by(Message.id.desc())
+        .limit(1)
     ).scalars().first()
+    return _summary_of(conversation, last)
+
+
+def _summary_of(conversation: Conversation, last: Optional[Message]) -> ConversationSummary:
     return ConversationSummary(
         conversation.sender_id, conversation.channel, conversation.owner, conversation.agent,
         conversation.owner_since, last.text if last else None, last.created_at if last else None,

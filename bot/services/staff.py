@@ -7,8 +7,8 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Callable, Optional
+from datetime import datetime, timedelta
+from typing import Callable, Optional, Tuple
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +19,8 @@ from bot.store.models import Staff, StaffToken, utcnow
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,49}$")
 MIN_PASSWORD_LENGTH = 10
+# A desk login lasts a shift without activity; each request moves the expiry on.
+SESSION_IDLE = timedelta(hours=8)
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 
 
@@ -54,6 +56,15 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def csrf_token(session_token: str) -> str:
+    """The CSRF token of a desk session: derived from it, so nothing more is stored.
+
+    A cross-site page can make the browser send the session cookie but cannot
+    read the desk page, so it cannot know this value.
+    """
+    return hashlib.sha256(b"hotro-csrf:" + session_token.encode()).hexdigest()
+
+
 class StaffService:
     def __init__(self, factory: sessionmaker, clock: Callable = utcnow):
         self._factory = factory
@@ -84,6 +95,11 @@ class StaffService:
                 return None
             return StaffMember(staff.id, staff.name, staff.display_name)
 
+    def get(self, name: str) -> Optional[StaffMember]:
+        with session_scope(self._factory) as session:
+            staff = session.execute(select(Staff).where(Staff.name == name)).scalars().first()
+            return StaffMember(staff.id, staff.name, staff.display_name) if staff else None
+
     def issue_token(self, name: str) -> str:
         token = secrets.token_urlsafe(32)
         with session_scope(self._factory) as session:
@@ -94,15 +110,51 @@ class StaffService:
         return token
 
     def by_token(self, token: Optional[str]) -> Optional[StaffMember]:
-        if not token:
+        """The owner of an API token (`staff token`)."""
+        return self._lookup(token, "api")
+
+    def start_session(self, name: str, password: str) -> Optional[Tuple[str, StaffMember]]:
+        """A desk login: (session token for the cookie, staff member), or None for a wrong name or password."""
+        member = self.check_password(name, password)
+        if member is None:
             return None
+        token = secrets.token_urlsafe(32)
+        now = self._clock()
+        with session_scope(self._factory) as session:
+            session.add(StaffToken(staff_id=member.id, token_hash=_token_hash(token), kind="session",
+                                   created_at=now, last_used_at=now, expires_at=now + SESSION_IDLE))
+        return token, member
+
+    def by_session(self, token: Optional[str]) -> Optional[StaffMember]:
+        """The staff member logged in with this desk session, while it has not expired."""
+        return self._lookup(token, "session")
+
+    def end_session(self, token: Optional[str]) -> None:
+        if not token:
+            return
         with session_scope(self._factory) as session:
             row = session.execute(
-                select(StaffToken).where(StaffToken.token_hash == _token_hash(token))
+                select(StaffToken).where(StaffToken.token_hash == _token_hash(token), StaffToken.kind == "session")
+            ).scalars().first()
+            if row is not None:
+                session.delete(row)
+
+    def _lookup(self, token: Optional[str], kind: str) -> Optional[StaffMember]:
+        if not token:
+            return None
+        now = self._clock()
+        with session_scope(self._factory) as session:
+            row = session.execute(
+                select(StaffToken).where(StaffToken.token_hash == _token_hash(token), StaffToken.kind == kind)
             ).scalars().first()
             if row is None:
                 return None
-            row.last_used_at = self._clock()
+            if row.expires_at is not None:
+                if row.expires_at <= now:
+                    session.delete(row)
+                    return None
+                row.expires_at = now + SESSION_IDLE
+            row.last_used_at = now
             return StaffMember(row.staff.id, row.staff.name, row.staff.display_name)
 
     def last_seen(self) -> Optional[datetime]:

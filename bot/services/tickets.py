@@ -101,6 +101,13 @@ class TicketView:
     def last_event(self) -> Optional[TicketEventView]:
         return self.events[-1] if self.events else None
 
+    def is_overdue(self, now: datetime) -> bool:
+        """Still open and past its acknowledgement time (unacknowledged) or its resolution time."""
+        if self.status not in OPEN_STATUSES:
+            return False
+        late_ack = self.acknowledged_at is None and self.acknowledge_due_at < now
+        return late_ack or self.resolve_due_at < now
+
     def as_dict(self) -> dict:
         def iso(value: Optional[datetime]) -> Optional[str]:
             return value.isoformat() + "Z" if value else None
@@ -315,6 +322,20 @@ class TicketService:
         return known
 
     # -- changing ------------------------------------------------------------
+
+    def assign(self, code: str, assignee: Optional[str]) -> TicketView:
+        """Give the ticket to a staff member (None: to nobody).
+
+        Not a ticket event: events are the status history the customer's "check my ticket" reads.
+        """
+        ticket_id = ticket_id_from_code(code)
+        with session_scope(self._factory) as session:
+            ticket = session.get(Ticket, ticket_id) if ticket_id else None
+            if ticket is None:
+                raise TicketError(f"no ticket {code}")
+            ticket.assignee = assignee
+            session.flush()
+            return _view(ticket)
 
     def set_status(self, code: str, status: str, author: str = "staff", note: str = "") -> TicketView:
         if status not in STATUSES:

@@ -1,24 +1,7 @@
 """The website widget in a real browser (Debian chromium driven by Playwright) against the real stack."""
 from __future__ import annotations
 
-import os
-
-import pytest
-from playwright.sync_api import expect, sync_playwright
-
-CHROMIUM = os.environ.get("HOTRO_CHROMIUM", "/usr/bin/chromium")
-FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"chromium not found at {CHROMIUM}: `make test` installs it (apt-get install chromium)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
-        browser.close()
+from playwright.sync_api import expect
 
 
 def test_customer_chats_in_the_widget_and_a_reload_keeps_the_conversation(browser, stack):

@@ -1,0 +1,125 @@
+"""The support desk page (`/desk`): login, then a single page that works through the `/api` routes.
+
+Logins are desk sessions (bot/services/staff.py): an HttpOnly, SameSite=Strict
+cookie that expires after a shift without activity. The page gets the
+session's CSRF token in a meta tag and sends it with every change.
+"""
+from __future__ import annotations
+
+import asyncio
+import hmac
+import html
+import time
+from collections import defaultdict, deque
+from pathlib import Path
+from typing import Deque, Dict
+
+from aiohttp import web
+
+from bot.gateway.api import SESSION_COOKIE, STAFF
+from bot.services.staff import SESSION_IDLE, csrf_token
+
+STATIC = Path(__file__).resolve().parent / "static"
+# Password guessing: at most this many failed logins per client address in the window.
+MAX_FAILURES = 10
+FAILURE_WINDOW = 15 * 60
+FAILURES = web.AppKey("desk_failures", dict)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                               "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+def _page(page: str, **values: str) -> web.Response:
+    text = (STATIC / page).read_text(encoding="utf-8")
+    for key, value in values.items():
+        text = text.replace("{{" + key + "}}", html.escape(value, quote=True))
+    return web.Response(text=text, content_type="text/html", charset="utf-8", headers=SECURITY_HEADERS)
+
+
+async def desk(request: web.Request) -> web.StreamResponse:
+    session = request.cookies.get(SESSION_COOKIE)
+    staff = await asyncio.to_thread(request.app[STAFF].by_session, session)
+    if staff is None:
+        raise web.HTTPFound("/desk/login")
+    return _page("desk.html", csrf=csrf_token(session), name=staff.name, display_name=staff.display_name)
+
+
+async def login_form(request: web.Request) -> web.Response:
+    error = {"wrong": "Sai tên đăng nhập hoặc mật khẩu. / Wrong name or password.",
+             "busy": "Quá nhiều lần thử, hãy đợi 15 phút. / Too many attempts: wait 15 minutes.",
+             "expired": "Phiên đăng nhập đã hết hạn. / Your session has expired."}.get(request.query.get("e", ""), "")
+    return _page("desk-login.html", error=error)
+
+
+def _client(request: web.Request) -> str:
+    return request.remote or "?"
+
+
+def _too_many_failures(request: web.Request) -> bool:
+    attempts: Deque[float] = request.app[FAILURES][_client(request)]
+    cutoff = time.monotonic() - FAILURE_WINDOW
+    while attempts and attempts[0] < cutoff:
+        attempts.popleft()
+    return len(attempts) >= MAX_FAILURES
+
+
+def _same_origin(request: web.Request) -> bool:
+    """Browsers send Origin with a form POST; another site's form must not log staff in or out."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True  # not a browser form (curl, scripts)
+    host = request.headers.get("X-Forwarded-Host") or request.host
+    return origin.split("://", 1)[-1] == host
+
+
+async def login(request: web.Request) -> web.StreamResponse:
+    if not _same_origin(request):
+        return web.Response(status=403, text="cross-site login refused")
+    if _too_many_failures(request):
+        raise web.HTTPSeeOther("/desk/login?e=busy")
+    form = await request.post()
+    name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
+    started = await asyncio.to_thread(request.app[STAFF].start_session, name, password) if name and password else None
+    if started is None:
+        request.app[FAILURES][_client(request)].append(time.monotonic())
+        raise web.HTTPSeeOther("/desk/login?e=wrong")
+    token, _staff = started
+    response = web.HTTPSeeOther("/desk")
+    secure = request.secure or request.headers.get("X-Forwarded-Proto") == "https"
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Strict", secure=secure, path="/",
+                        max_age=int(SESSION_IDLE.total_seconds()))
+    raise response
+
+
+async def logout(request: web.Request) -> web.StreamResponse:
+    session = request.cookies.get(SESSION_COOKIE)
+    form = await request.post()
+    if not session or not hmac.compare_digest(str(form.get("csrf", "")), csrf_token(session)):
+        return web.Response(status=403, text="missing or wrong CSRF token")
+    await asyncio.to_thread(request.app[STAFF].end_session, session)
+    response = web.HTTPSeeOther("/desk/login")
+    response.del_cookie(SESSION_COOKIE, path="/")
+    raise response
+
+
+def _static(name: str, content_type: str):
+    async def handler(_request: web.Request) -> web.Response:
+        return web.Response(body=(STATIC / name).read_bytes(), content_type=content_type, charset="utf-8",
+                            headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"})
+
+    return handler
+
+
+def add_desk(app: web.Application) -> None:
+    failures: Dict[str, Deque[float]] = defaultdict(deque)
+    app[FAILURES] = failures
+    app.router.add_get("/desk", desk)
+    app.router.add_get("/desk/login", login_form)
+    app.router.add_post("/desk/login", login)
+    app.router.add_post("/desk/logout", logout)
+    app.router.add_get("/desk/desk.js", _static("desk.js", "application/javascript"))
+    app.router.add_get("/desk/desk.css", _static("desk.css", "text/css"))

@@ -1,0 +1,262 @@
+/* hotro support desk: plain JavaScript over the /api routes (same session cookie, CSRF header on changes).
+   Everything a customer wrote goes into the page with textContent, never as HTML. */
+(function () {
+  "use strict";
+  var CSRF = document.querySelector('meta[name="csrf-token"]').content;
+  var ME = document.querySelector('meta[name="staff-name"]').content;
+  var EN = !/^vi\b/i.test(navigator.language || "vi") && /^en\b/i.test(navigator.language || "");
+  var T = EN ? {
+    queue: "Queue", tickets: "Tickets", logout: "Log out", conversations: "Conversations", waiting: "Waiting",
+    with_staff: "With staff", conversation: "Conversation", claim: "Claim", release: "Return to bot",
+    reply: "Reply to the customer", send: "Send", note: "Internal note (the customer never sees it)",
+    add_note: "Add note", collected: "What the bot collected", history: "Customer history",
+    other_conversations: "Other conversations", other_tickets: "Other tickets", status: "Status",
+    priority: "Priority", category: "Category", overdue: "Overdue", code: "Code", created: "Created", due: "Due",
+    description: "Description", waited: "waiting", nobody_waiting: "Nobody is waiting.", none: "None.",
+    customer: "Customer", bot: "Bot", staff: "Staff", system: "System", note_by: "Note", owner: "Owner",
+    channel: "Channel", open: "Open", error: "Could not reach the server: ", session: "Your session has expired.",
+    ack_due: "acknowledge by", resolve_due: "resolve by", contacts: "Known contacts: ", attachment: "Attachment"
+  } : {
+    queue: "Hàng chờ", tickets: "Phiếu khiếu nại", logout: "Đăng xuất", conversations: "Hội thoại",
+    waiting: "Đang chờ", with_staff: "Đang có nhân viên", conversation: "Hội thoại", claim: "Nhận hội thoại",
+    release: "Trả lại cho bot", reply: "Trả lời khách", send: "Gửi", note: "Ghi chú nội bộ (khách không thấy)",
+    add_note: "Thêm ghi chú", collected: "Bot đã ghi nhận", history: "Lịch sử khách hàng",
+    other_conversations: "Các hội thoại khác", other_tickets: "Các phiếu khác", status: "Trạng thái",
+    priority: "Ưu tiên", category: "Loại", overdue: "Quá hạn", code: "Mã", created: "Tạo lúc", due: "Hạn",
+    description: "Nội dung", waited: "đã chờ", nobody_waiting: "Không có ai đang chờ.", none: "Không có.",
+    customer: "Khách", bot: "Bot", staff: "Nhân viên", system: "Hệ thống", note_by: "Ghi chú", owner: "Phụ trách",
+    channel: "Kênh", open: "Mở", error: "Không kết nối được máy chủ: ", session: "Phiên đăng nhập đã hết hạn.",
+    ack_due: "hạn tiếp nhận", resolve_due: "hạn xử lý", contacts: "Liên hệ đã biết: ", attachment: "Tệp đính kèm"
+  };
+  var STATUSES = ["new", "acknowledged", "in_progress", "waiting_customer", "resolved", "closed"];
+  var current = null;       // id of the open conversation
+  var shownLines = -1;      // transcript lines on screen, so polling only scrolls when something new arrives
+  var shownDetails = "";
+
+  function $(id) { return document.getElementById(id); }
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+  function when(iso) { return iso ? new Date(iso).toLocaleString(EN ? "en-GB" : "vi-VN") : ""; }
+  function minutes(seconds) {
+    var m = Math.floor((seconds || 0) / 60);
+    return m < 60 ? m + " min" : Math.floor(m / 60) + " h " + (m % 60) + " min";
+  }
+  function status(text) { $("status").textContent = text || ""; }
+
+  document.querySelectorAll("[data-i18n]").forEach(function (node) {
+    if (T[node.dataset.i18n]) node.textContent = T[node.dataset.i18n];
+  });
+
+  function api(method, path, body) {
+    var headers = {"Accept": "application/json"};
+    if (method !== "GET") { headers["X-CSRF-Token"] = CSRF; headers["Content-Type"] = "application/json"; }
+    return fetch(path, {method: method, headers: headers, credentials: "same-origin",
+                        body: body === undefined ? undefined : JSON.stringify(body)})
+      .then(function (response) {
+        if (response.status === 401) { window.location.href = "/desk/login?e=expired"; throw new Error(T.session); }
+        return response.json().then(function (data) {
+          if (!response.ok) throw new Error(data.error || response.status);
+          return data;
+        });
+      });
+  }
+  function failed(error) { status(T.error + error.message); }
+
+  // -- conversation lists ----------------------------------------------------------
+  function conversationItem(c, waiting) {
+    var li = el("li");
+    var button = el("button", {"type": "button", "class": "link", "data-id": c.id}, c.id);
+    button.addEventListener("click", function () { openConversation(c.id); });
+    li.appendChild(button);
+    var sub = el("div", {"class": "sub"});
+    if (waiting) sub.appendChild(el("span", {"class": "wait"}, T.waited + " " + minutes(c.waiting_seconds) + " · "));
+    else if (c.agent) sub.appendChild(el("span", {}, c.agent + " · "));
+    sub.appendChild(el("span", {}, c.channel + " · " + (c.last_message || "")));
+    li.appendChild(sub);
+    return li;
+  }
+  function refreshLists() {
+    return Promise.all([api("GET", "/api/conversations?owner=queued"), api("GET", "/api/conversations?owner=agent")])
+      .then(function (lists) {
+        [["queued", lists[0], true], ["agent", lists[1], false]].forEach(function (part) {
+          var ul = $(part[0]);
+          clear(ul);
+          if (!part[1].length) ul.appendChild(el("li", {"class": "sub"}, part[2] ? T.nobody_waiting : T.none));
+          part[1].forEach(function (c) { ul.appendChild(conversationItem(c, part[2])); });
+        });
+        status("");
+      }).catch(failed);
+  }
+
+  // -- one conversation --------------------------------------------------------------
+  function ticketLine(t) {
+    var li = el("li");
+    li.appendChild(el("strong", {}, t.code + " "));
+    li.appendChild(el("span", {"class": "badge " + t.priority}, t.priority));
+    li.appendChild(el("span", {}, " " + t.category + " · " + t.status));
+    li.appendChild(el("div", {"class": "sub"}, t.description || ""));
+    li.appendChild(el("div", {"class": "sub"}, T.ack_due + " " + when(t.acknowledge_due_at) + " · " +
+                                               T.resolve_due + " " + when(t.resolve_due_at)));
+    li.appendChild(statusSelect(t));
+    return li;
+  }
+  function statusSelect(t) {
+    var select = el("select", {"aria-label": T.status + " " + t.code});
+    STATUSES.forEach(function (s) {
+      var option = el("option", {"value": s}, s);
+      if (s === t.status) option.selected = true;
+      select.appendChild(option);
+    });
+    select.addEventListener("change", function () {
+      api("PATCH", "/api/tickets/" + encodeURIComponent(t.code), {status: select.value})
+        .then(function () { if (current) openConversation(current, true); refreshTickets(); refreshLists(); })
+        .catch(failed);
+    });
+    return select;
+  }
+  function renderTranscript(lines) {
+    var log = $("transcript");
+    if (lines.length === shownLines) return;
+    clear(log);
+    lines.forEach(function (line) {
+      var div = el("div", {"class": "msg " + line.author});
+      var who = line.author === "note" ? T.note_by : (T[line.author] || line.author);
+      div.appendChild(el("span", {"class": "who"}, who + (line.name ? " · " + line.name : "") + " · " + when(line.at)));
+      var attachment = line.data && line.data.attachment;
+      div.appendChild(document.createTextNode(line.text || (attachment ? "[" + T.attachment + ": " +
+        (attachment.file_name || attachment.kind || "") + "]" : "")));
+      (line.data && line.data.buttons || []).forEach(function (b) {
+        div.appendChild(el("span", {"class": "badge"}, b.title));
+      });
+      log.appendChild(div);
+    });
+    shownLines = lines.length;
+    log.scrollTop = log.scrollHeight;
+  }
+  function renderDetails(c) {
+    var slots = $("slots");
+    clear(slots);
+    Object.keys(c.slots || {}).forEach(function (name) {
+      slots.appendChild(el("dt", {}, name));
+      slots.appendChild(el("dd", {}, c.slots[name]));
+    });
+    if (!Object.keys(c.slots || {}).length) slots.appendChild(el("dd", {}, T.none));
+    var tickets = $("conv-tickets");
+    clear(tickets);
+    c.tickets.forEach(function (t) { tickets.appendChild(ticketLine(t)); });
+    if (!c.tickets.length) tickets.appendChild(el("li", {"class": "sub"}, T.none));
+    $("contacts").textContent = c.customer.contacts.length ? T.contacts + c.customer.contacts.join(", ") : "";
+    var others = $("history-conversations");
+    clear(others);
+    c.customer.conversations.forEach(function (o) {
+      others.appendChild(conversationItem({id: o.id, channel: o.channel, last_message: when(o.created_at)}, false));
+    });
+    if (!c.customer.conversations.length) others.appendChild(el("li", {"class": "sub"}, T.none));
+    var past = $("history-tickets");
+    clear(past);
+    c.customer.tickets.forEach(function (t) { past.appendChild(ticketLine(t)); });
+    if (!c.customer.tickets.length) past.appendChild(el("li", {"class": "sub"}, T.none));
+  }
+  function openConversation(id, quiet) {
+    if (id !== current) shownLines = -1;
+    current = id;
+    return api("GET", "/api/conversations/" + encodeURIComponent(id)).then(function (c) {
+      if (c.id !== current) return;
+      $("conversation").hidden = false;
+      $("details").hidden = false;
+      $("conv-id").textContent = c.id;
+      $("conv-meta").textContent = T.channel + ": " + c.channel + " · " + T.owner + ": " + (c.agent || c.owner);
+      var mine = c.owner === "agent" && c.agent === ME;
+      $("claim").disabled = mine;
+      $("release").disabled = c.owner === "bot";
+      $("reply").disabled = !mine;
+      $("reply-form").querySelector("button").disabled = !mine;
+      renderTranscript(c.transcript);
+      // Re-draw the side panel only when it changed, so polling never resets a select being used.
+      var details = JSON.stringify([c.slots, c.tickets, c.customer]);
+      if (!quiet || details !== shownDetails) { renderDetails(c); shownDetails = details; }
+    }).catch(failed);
+  }
+  $("claim").addEventListener("click", function () {
+    api("POST", "/api/conversations/" + encodeURIComponent(current) + "/claim")
+      .then(function () { return Promise.all([openConversation(current), refreshLists()]); }).catch(failed);
+  });
+  $("release").addEventListener("click", function () {
+    api("POST", "/api/conversations/" + encodeURIComponent(current) + "/release")
+      .then(function () { return Promise.all([openConversation(current), refreshLists()]); }).catch(failed);
+  });
+  function sender(formId, boxId, path) {
+    $(formId).addEventListener("submit", function (event) {
+      event.preventDefault();
+      var box = $(boxId);
+      var text = box.value.trim();
+      if (!text || !current) return;
+      api("POST", "/api/conversations/" + encodeURIComponent(current) + path, {text: text})
+        .then(function () { box.value = ""; return openConversation(current, true); }).catch(failed);
+    });
+  }
+  sender("reply-form", "reply", "/messages");
+  sender("note-form", "note", "/notes");
+  $("reply").addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); $("reply-form").requestSubmit(); }
+  });
+
+  // -- tickets -------------------------------------------------------------------------
+  var statusFilter = document.querySelector('#ticket-filters select[name="status"]');
+  STATUSES.forEach(function (s) { statusFilter.appendChild(el("option", {"value": s}, s)); });
+  function refreshTickets() {
+    var form = $("ticket-filters");
+    var query = new URLSearchParams();
+    ["status", "priority", "category"].forEach(function (k) { if (form.elements[k].value) query.set(k, form.elements[k].value); });
+    if (form.elements.overdue.checked) query.set("overdue", "1");
+    return api("GET", "/api/tickets?" + query.toString()).then(function (tickets) {
+      var body = $("ticket-rows");
+      clear(body);
+      tickets.forEach(function (t) {
+        var row = el("tr", {"class": t.overdue ? "overdue" : "", "data-code": t.code});
+        row.appendChild(el("td", {}, t.code));
+        row.appendChild(el("td", {}, when(t.created_at)));
+        row.appendChild(el("td", {}, t.category));
+        var priority = el("td");
+        priority.appendChild(el("span", {"class": "badge " + t.priority}, t.priority));
+        row.appendChild(priority);
+        var state = el("td");
+        state.appendChild(statusSelect(t));
+        row.appendChild(state);
+        row.appendChild(el("td", {}, (t.overdue ? "⚠ " : "") + when(t.acknowledged_at ? t.resolve_due_at : t.acknowledge_due_at)));
+        row.appendChild(el("td", {"class": "desc"}, t.description));
+        var link = el("td");
+        var open = el("button", {"type": "button"}, T.open);
+        open.addEventListener("click", function () { showView("queue"); openConversation(t.conversation); });
+        link.appendChild(open);
+        row.appendChild(link);
+        body.appendChild(row);
+      });
+    }).catch(failed);
+  }
+  $("ticket-filters").addEventListener("change", refreshTickets);
+
+  function showView(name) {
+    $("view-queue").hidden = name !== "queue";
+    $("view-tickets").hidden = name !== "tickets";
+    $("tab-queue").setAttribute("aria-pressed", String(name === "queue"));
+    $("tab-tickets").setAttribute("aria-pressed", String(name === "tickets"));
+    if (name === "tickets") refreshTickets();
+  }
+  $("tab-queue").addEventListener("click", function () { showView("queue"); });
+  $("tab-tickets").addEventListener("click", function () { showView("tickets"); });
+
+  // Polling keeps the desk simple and correct behind any proxy; every 3 s is plenty for a chat queue.
+  function tick() {
+    if (document.hidden) return;
+    refreshLists();
+    if (current && !$("view-queue").hidden) openConversation(current, true);
+  }
+  refreshLists();
+  setInterval(tick, 3000);
+})();
