@@ -108,6 +108,7 @@ def test_staff_take_over_a_widget_chat_from_the_desk(browser, stack):
 
     # The ticket list: filter, and a status change the customer's "check my ticket" sees.
     desk.get_by_role("button", name="Phiếu khiếu nại").click()
+    expect(desk.locator("#view-queue")).to_be_hidden()
     row = desk.locator(f'#ticket-rows tr[data-code="{code}"]')
     expect(row).to_be_visible()
     desk.locator('#ticket-filters select[name="category"]').select_option("missing_item")
