@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Dict, List
 
 from bot.config import ROOT
+from bot.rasa_endpoints import write_endpoints
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -36,6 +37,8 @@ class Stack:
     env: Dict[str, str]
     log_dir: Path
     gateway_port: int = 0  # 0: no gateway
+    # More Rasa instances sharing the conversations (production: PostgreSQL tracker store, Redis lock store).
+    more_rasa_ports: List[int] = field(default_factory=list)
     processes: List[subprocess.Popen] = field(default_factory=list)
 
     @property
@@ -65,15 +68,17 @@ class Stack:
             "actions",
             [sys.executable, "-m", "rasa_sdk", "--actions", "bot.actions", "--port", str(self.action_port)],
         )
-        rasa_args = [
-            str(VENV_BIN / "rasa"), "run", "--enable-api", "--port", str(self.rasa_port),
-            "--model", str(self.model), "--endpoints", str(ROOT / "endpoints.yml"),
-            "--credentials", str(ROOT / "credentials.yml"),
-        ]
-        token = self.env.get("RASA_TOKEN")
-        if token:
-            rasa_args += ["--auth-token", token]
-        self._spawn("rasa", rasa_args)
+        endpoints = write_endpoints(self.env, self.log_dir.parent / "rasa-endpoints.yml")
+        for index, port in enumerate([self.rasa_port, *self.more_rasa_ports]):
+            rasa_args = [
+                str(VENV_BIN / "rasa"), "run", "--enable-api", "--port", str(port),
+                "--model", str(self.model), "--endpoints", str(endpoints),
+                "--credentials", str(ROOT / "credentials.yml"),
+            ]
+            token = self.env.get("RASA_TOKEN")
+            if token:
+                rasa_args += ["--auth-token", token]
+            self._spawn("rasa" if index == 0 else f"rasa-{port}", rasa_args)
         if self.gateway_port:
             gateway_env = dict(self.env, GATEWAY_PORT=str(self.gateway_port), RASA_URL=self.rasa_url)
             self._spawn("gateway", [sys.executable, "-m", "bot.gateway"], env=gateway_env)
@@ -91,9 +96,7 @@ class Stack:
             checks["gateway"] = f"{self.gateway_url}/health"
         for name, url in checks.items():
             while True:
-                for proc in self.processes:
-                    if proc.poll() is not None:
-                        raise RuntimeError(f"a process exited early (code {proc.returncode}); see {self.log_dir}")
+                self._check_alive()
                 try:
                     with urllib.request.urlopen(url, timeout=2) as response:
                         if response.status == 200:
@@ -104,10 +107,20 @@ class Stack:
                     raise TimeoutError(f"{name} not ready at {url} after {timeout:.0f}s; see {self.log_dir}")
                 time.sleep(0.5)
         # Rasa answers "/" before the model is loaded; /status needs the token.
+        for port in [self.rasa_port, *self.more_rasa_ports]:
+            self._wait_model(f"http://127.0.0.1:{port}", deadline, timeout)
+
+    def _check_alive(self) -> None:
+        for proc in self.processes:
+            if proc.poll() is not None:
+                raise RuntimeError(f"a process exited early (code {proc.returncode}); see {self.log_dir}")
+
+    def _wait_model(self, rasa_url: str, deadline: float, timeout: float) -> None:
         while time.monotonic() < deadline:
+            self._check_alive()
             try:
                 request = urllib.request.Request(
-                    f"{self.rasa_url}/webhooks/rest/webhook",
+                    f"{rasa_url}/webhooks/rest/webhook",
                     data=b'{"sender": "__readiness__", "message": "/greet"}',
                     headers={"Content-Type": "application/json"},
                 )
@@ -116,7 +129,7 @@ class Stack:
                         return
             except OSError:
                 time.sleep(0.5)
-        raise TimeoutError(f"Rasa did not load its model in {timeout:.0f}s; see {self.log_dir}")
+        raise TimeoutError(f"Rasa at {rasa_url} did not load its model in {timeout:.0f}s; see {self.log_dir}")
 
     def stop(self) -> None:
         for proc in self.processes:
@@ -167,6 +180,9 @@ hotro is running.
     curl -s -X POST http://localhost:{gateway_port}/webhooks/rest/webhook \\
          -H 'Content-Type: application/json' \\
          -d '{{"sender": "khach-1", "message": "tôi muốn khiếu nại đơn DH100003 bị giao sai màu"}}'
+  Website chat (demo shop): http://localhost:{gateway_port}/
+  Support desk:            http://localhost:{gateway_port}/desk
+                           (first account: .venv/bin/python -m bot staff add NAME)
   Tickets:                 .venv/bin/python -m bot tickets list
 Press Ctrl-C to stop.
 """,
