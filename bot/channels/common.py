@@ -1,6 +1,8 @@
 """What every chat entry point shares (without importing Rasa)."""
 
 MAX_SENDER_LENGTH = 128
+# Commands that legitimately produce no reply.
+SILENT_COMMANDS = ("/restart", "/session_start")
 APOLOGY = (
     "Xin lỗi, hệ thống đang gặp sự cố nên mình chưa trả lời được. Tin nhắn của bạn đã được ghi nhận, "
     "bạn vui lòng thử lại sau ít phút nhé. / Sorry, something went wrong on our side. "
