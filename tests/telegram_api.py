@@ -78,7 +78,14 @@ class FakeTelegram:
     def stop(self) -> None:
         if self._loop is None:
             return
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
+        async def shutdown() -> None:
+            await self._runner.cleanup()
+            others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in others:
+                task.cancel()
+            await asyncio.gather(*others, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
 
@@ -195,6 +202,23 @@ class FakeTelegram:
         """Wait until the chat has at least `count` messages from the bot; all of them."""
         return self.wait_for(lambda: (lambda sent: sent if len(sent) >= count else None)(self.sent_to(chat_id)),
                              timeout, f"{count} messages to chat {chat_id}")
+
+    def replies(self, chat_id: int, before: int, timeout: float = 60.0, quiet: float = 1.0) -> List[Dict[str, Any]]:
+        """The bot's messages to the chat after the first `before` ones, once it stopped sending for `quiet` seconds."""
+        self.wait_sent(chat_id, before + 1, timeout)
+        count, since = len(self.sent_to(chat_id)), time.monotonic()
+        while time.monotonic() - since < quiet:
+            time.sleep(0.1)
+            now = len(self.sent_to(chat_id))
+            if now != count:
+                count, since = now, time.monotonic()
+        return self.sent_to(chat_id)[before:]
+
+    def say(self, user: Dict[str, Any], text: str, timeout: float = 60.0) -> List[Dict[str, Any]]:
+        """The customer writes `text`; the bot's messages in answer."""
+        before = len(self.sent_to(user["id"]))
+        self.send_text(user, text)
+        return self.replies(user["id"], before, timeout)
 
     # -- the API ------------------------------------------------------------------------------
 

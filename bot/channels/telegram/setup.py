@@ -15,6 +15,8 @@ logger = logging.getLogger(__name__)
 def add_telegram(app: web.Application, factory: sessionmaker, settings: TelegramSettings = None):
     """Start the Telegram channel with the app; None (and one log line saying why) when it stays off."""
     settings = settings or TelegramSettings.from_env()
+    # httpx logs every request URL at INFO, and Bot API URLs contain the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     if not settings.enabled:
         logger.info("Telegram: off (set TELEGRAM_BOT_TOKEN to turn it on)")
         return None

@@ -132,7 +132,9 @@ class TelegramStore:
                     Ticket.acknowledge_due_at > now, Ticket.acknowledge_due_at <= now + warn,
                 )
             ).scalars():
-                found.append((f"ticket:{ticket.id}:ack_due", "ack_due", ticket.id))
+                # A ticket whose whole window is shorter than the warning (urgent: 1 h) was announced when opened.
+                if ticket.acknowledge_due_at - ticket.created_at > warn:
+                    found.append((f"ticket:{ticket.id}:ack_due", "ack_due", ticket.id))
             if found:
                 known = set(session.execute(
                     select(TelegramAnnouncement.key).where(TelegramAnnouncement.key.in_([key for key, _, _ in found]))
@@ -168,6 +170,6 @@ class TelegramStore:
                 order_number=ticket.order_number if ticket else None,
                 category=ticket.category if ticket else None,
                 description=ticket.description if ticket else None,
-                acknowledge_due_at=ticket.acknowledge_due_at if ticket and kind == "ack_due" else None,
+                acknowledge_due_at=ticket.acknowledge_due_at if ticket and kind in ("ack_due", "urgent") else None,
                 turns=tuple((m.author_type, m.text) for m in reversed(turns) if m.text),
             )
