@@ -145,7 +145,7 @@ def test_a_staff_reply_longer_than_telegram_allows_arrives_in_pieces(stack, tele
     user = telegram_api.user(710006, "Quang", "vi")
     greeting = telegram_api.say(user, "xin chào")
     _api(stack, "POST", "/api/conversations/tg-710006/claim", token)
-    long_text = "\n".join(f"Dòng {i}: " + "chi tiết xử lý đơn hàng " * 8 for i in range(30))
+    long_text = "\n".join(f"Dòng {i}: " + " ".join(["chi tiết xử lý đơn hàng"] * 8) for i in range(30))
     assert len(long_text) > 5000
     reply = _api(stack, "POST", "/api/conversations/tg-710006/messages", token, {"text": long_text})
     assert reply["delivered_live"] is True
