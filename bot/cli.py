@@ -7,6 +7,7 @@
     python -m bot tickets set-status CODE STATUS [--note TEXT] [--by NAME]
     python -m bot staff add NAME [--display-name TEXT] [--password-stdin]
     python -m bot staff token NAME         print a new API token (shown once)
+    python -m bot staff link-telegram NAME TELEGRAM_USER_ID   answer customers from the Telegram staff group
     python -m bot faq check [--dir DIR]    validate the FAQ files (file:line: message)
     python -m bot faq report [--json]      questions with no answer or a 👎, most frequent first
     python -m bot faq eval FILE [--min-top1 0.9]   retrieval accuracy on held-out paraphrases
@@ -176,6 +177,9 @@ def _cmd_staff(args) -> int:
             print(f"staff member {member.name} added")
         elif args.action == "token":
             print(service.issue_token(args.name))
+        elif args.action == "link-telegram":
+            member = service.link_telegram(args.name, args.telegram_user_id)
+            print(f"staff member {member.name} can now answer from the Telegram staff group")
     except StaffError as exc:
         print(str(exc), file=sys.stderr)
         return 1
@@ -213,6 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
     sadd.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     stoken = ssub.add_parser("token")
     stoken.add_argument("name")
+    slink = ssub.add_parser("link-telegram", help="let NAME answer customers from the Telegram staff group")
+    slink.add_argument("name")
+    slink.add_argument("telegram_user_id")
     staff.set_defaults(func=_cmd_staff)
 
     faq = sub.add_parser("faq", help="FAQ editor tools")

@@ -172,6 +172,12 @@ def main() -> int:
         return 1
     except KeyboardInterrupt:
         return 0
+    telegram = "on (long polling" if os.environ.get("TELEGRAM_BOT_TOKEN") else None
+    if telegram and os.environ.get("TELEGRAM_WEBHOOK_URL"):
+        telegram = "on (webhook"
+    if telegram:
+        telegram += ", staff group)" if os.environ.get("TELEGRAM_STAFF_CHAT_ID") else ")"
+    print(f"Telegram: {telegram or 'off (set TELEGRAM_BOT_TOKEN in .env to turn it on; see README)'}")
     print(
         f"""
 hotro is running.

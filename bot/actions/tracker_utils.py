@@ -33,6 +33,10 @@ def latest_entity(tracker: Tracker, name: str) -> Optional[Any]:
 
 
 def channel(tracker: Tracker) -> str:
+    # The gateway speaks REST to Rasa for every channel; it names the real one in the metadata.
+    metadata = tracker.latest_message.get("metadata") or {}
+    if metadata.get("channel") in ("telegram", "web"):
+        return metadata["channel"]
     return (tracker.get_latest_input_channel() or "rest").lower()
 
 

@@ -1,6 +1,12 @@
 """What every chat entry point shares (without importing Rasa)."""
 
 MAX_SENDER_LENGTH = 128
+# Conversation ids that channels other than REST/the widget own. A REST or widget client using one
+# could read that customer's history over /ws and write into their chat, so the gateway refuses it.
+TELEGRAM_SENDER_PREFIX = "tg-"
+RESERVED_SENDER_PREFIXES = (TELEGRAM_SENDER_PREFIX,)
+# Commands that legitimately produce no reply.
+SILENT_COMMANDS = ("/restart", "/session_start")
 APOLOGY = (
     "Xin lỗi, hệ thống đang gặp sự cố nên mình chưa trả lời được. Tin nhắn của bạn đã được ghi nhận, "
     "bạn vui lòng thử lại sau ít phút nhé. / Sorry, something went wrong on our side. "
@@ -16,6 +22,8 @@ def read_rest_body(body):
     sender, text = body.get("sender"), body.get("message")
     if not isinstance(sender, str) or not sender or len(sender) > MAX_SENDER_LENGTH:
         return None, None, None, f"'sender' must be a non-empty string of at most {MAX_SENDER_LENGTH} characters"
+    if sender.startswith(RESERVED_SENDER_PREFIXES):
+        return None, None, None, f"'sender' must not start with {' or '.join(RESERVED_SENDER_PREFIXES)}"
     if not isinstance(text, str):
         return None, None, None, "'message' must be a string"
     metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else None

@@ -19,14 +19,11 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from bot import rasa_speedups
-from bot.channels.common import APOLOGY, read_rest_body
+from bot.channels.common import APOLOGY, SILENT_COMMANDS, read_rest_body
 
 rasa_speedups.apply()
 
 logger = logging.getLogger(__name__)
-
-# Commands that legitimately produce no reply.
-_SILENT_COMMANDS = ("/restart", "/session_start")
 
 
 class HotroRestInput(RestInput):
@@ -58,7 +55,7 @@ class HotroRestInput(RestInput):
             except Exception:
                 logger.exception("message from %s failed", sender[:8])
             messages = collector.messages
-            if not messages and not text.strip().startswith(_SILENT_COMMANDS):
+            if not messages and not text.strip().startswith(SILENT_COMMANDS):
                 messages = [{"recipient_id": sender, "text": APOLOGY}]
             return response.json(messages)
 

@@ -18,7 +18,7 @@ from typing import Any, Dict, List
 import aiohttp
 from aiohttp import web
 
-from bot.channels.common import APOLOGY, read_rest_body
+from bot.channels.common import APOLOGY, SILENT_COMMANDS, read_rest_body
 from bot.gateway.hub import HUB, Hub
 from bot.services.conversations import ConversationService
 
@@ -212,7 +212,8 @@ async def _ask_rasa(app: web.Application, sender: str, text: str, metadata: Any)
         async with app[HTTP].post(f"{app[RASA_URL]}/webhooks/rest/webhook", json=payload) as response:
             if response.status == 200:
                 replies = await response.json()
-                if isinstance(replies, list) and replies:
+                # "/restart" legitimately answers nothing; anything else silent gets the apology.
+                if isinstance(replies, list) and (replies or text.strip().startswith(SILENT_COMMANDS)):
                     return replies
             else:
                 logger.error("Rasa answered %s for conversation %s", response.status, sender[:8])
@@ -229,6 +230,9 @@ def main() -> None:
     port = int(os.environ.get("GATEWAY_PORT", "8000"))
     rasa_url = os.environ.get("RASA_URL") or f"http://127.0.0.1:{os.environ.get('RASA_PORT', '5005')}"
     factory = session_factory(registry.settings().database_url)
-    web.run_app(create_app(ConversationService(factory), rasa_url, factory), host=os.environ.get("GATEWAY_HOST", "0.0.0.0"), port=port,
-                print=None)
+    app = create_app(ConversationService(factory), rasa_url, factory)
+    from bot.channels.telegram.setup import add_telegram
+
+    add_telegram(app, factory)  # when TELEGRAM_BOT_TOKEN is set
+    web.run_app(app, host=os.environ.get("GATEWAY_HOST", "0.0.0.0"), port=port, print=None)
 

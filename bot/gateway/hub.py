@@ -1,18 +1,31 @@
-"""Open WebSocket connections per conversation, so replies (from the bot or a person) reach the customer live."""
+"""Open WebSocket connections per conversation, so replies (from the bot or a person) reach the customer live.
+
+Channels other than the website add an outlet for their conversations (by sender
+prefix, e.g. "tg-" for Telegram): `deliver` also hands the message to it, so
+code that replies to a customer needs no idea of the customer's channel.
+"""
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from typing import Any, Dict, Set
+from typing import Any, Awaitable, Callable, Dict, List, Set, Tuple
 
 from aiohttp import web
 
 logger = logging.getLogger(__name__)
 
 
+Outlet = Callable[[str, Dict[str, Any]], Awaitable[bool]]
+
+
 class Hub:
     def __init__(self) -> None:
         self._sockets: Dict[str, Set[web.WebSocketResponse]] = defaultdict(set)
+        self._outlets: List[Tuple[str, Outlet]] = []
+
+    def add_outlet(self, sender_prefix: str, outlet: Outlet) -> None:
+        """`outlet(sender, message)` also receives every message for conversations whose id starts with the prefix."""
+        self._outlets.append((sender_prefix, outlet))
 
     def join(self, sender: str, socket: web.WebSocketResponse) -> None:
         self._sockets[sender].add(socket)
@@ -26,7 +39,7 @@ class Hub:
         return bool(self._sockets.get(sender))
 
     async def deliver(self, sender: str, message: Dict[str, Any]) -> int:
-        """Send to every open tab of the conversation; returns how many received it."""
+        """Send to every open tab of the conversation and to its channel's outlet; returns how many took it."""
         delivered = 0
         for socket in list(self._sockets.get(sender, ())):
             try:
@@ -34,6 +47,12 @@ class Hub:
                 delivered += 1
             except (ConnectionResetError, RuntimeError):
                 self.leave(sender, socket)
+        for prefix, outlet in self._outlets:
+            if sender.startswith(prefix):
+                try:
+                    delivered += 1 if await outlet(sender, message) else 0
+                except Exception:  # one channel's trouble must not stop the others (or the caller)
+                    logger.exception("delivery to the %s outlet failed", prefix)
         return delivered
 
 

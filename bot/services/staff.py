@@ -163,3 +163,26 @@ class StaffService:
 
         with session_scope(self._factory) as session:
             return session.execute(select(func.max(StaffToken.last_used_at))).scalar_one_or_none()
+
+    def link_telegram(self, name: str, telegram_user_id: str) -> StaffMember:
+        """Let this staff member answer customers from the Telegram staff group."""
+        user_id = str(telegram_user_id).strip()
+        if not re.fullmatch(r"-?\d{1,20}", user_id):
+            raise StaffError("a Telegram user id is a number (ask @userinfobot, or see the bot's log)")
+        try:
+            with session_scope(self._factory) as session:
+                staff = session.execute(select(Staff).where(Staff.name == name)).scalars().first()
+                if staff is None:
+                    raise StaffError(f"no staff member called {name}")
+                staff.telegram_user_id = user_id
+                session.flush()
+                return StaffMember(staff.id, staff.name, staff.display_name)
+        except IntegrityError as exc:
+            raise StaffError(f"Telegram user {user_id} is already linked to another staff member") from exc
+
+    def by_telegram_user(self, telegram_user_id) -> Optional[StaffMember]:
+        with session_scope(self._factory) as session:
+            staff = session.execute(
+                select(Staff).where(Staff.telegram_user_id == str(telegram_user_id))
+            ).scalars().first()
+            return StaffMember(staff.id, staff.name, staff.display_name) if staff else None

@@ -218,6 +218,11 @@ class TicketService:
                 )
                 now = self._clock()
                 ack_due, resolve_due = due_times(priority, now)
+                if submission.contact and conversation.customer_id:
+                    # A Telegram customer who gives a known phone/email joins that customer's history.
+                    from bot.services.customers import attach_contact
+
+                    attach_contact(session, conversation, submission.contact)
                 customer_id = submission.customer_id or conversation.customer_id
                 if customer_id and not conversation.customer_id:
                     conversation.customer_id = customer_id

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -155,6 +156,8 @@ class Staff(Base):
     display_name = Column(String(200), nullable=False)
     password_hash = Column(String(300), nullable=False)
     created_at = Column(DateTime, nullable=False, default=utcnow)
+    # Set with `python -m bot staff link-telegram`: who may answer customers from the staff group.
+    telegram_user_id = Column(String(40), unique=True, index=True)
 
 
 class StaffToken(Base):
@@ -183,4 +186,45 @@ class Rating(Base):
     sender_id = Column(String(200), nullable=False, index=True)
     score = Column(Integer, nullable=False)
     agent = Column(String(100))
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class TelegramCard(Base):
+    """A handoff card posted in the Telegram staff group: a reply to it goes to this conversation."""
+
+    __tablename__ = "telegram_cards"
+
+    id = Column(Integer, primary_key=True)
+    chat_id = Column(String(40), nullable=False)
+    message_id = Column(Integer)  # known once Telegram accepted the card
+    sender_id = Column(String(200), nullable=False)
+    kind = Column(String(20), nullable=False)  # queued | handoff | urgent | ack_due
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class TelegramAnnouncement(Base):
+    """What the staff group was already told about (each handoff, urgent ticket, deadline once)."""
+
+    __tablename__ = "telegram_announcements"
+
+    key = Column(String(250), primary_key=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class TelegramUpdate(Base):
+    """Updates already handled: Telegram re-sends an update when its offset was not confirmed."""
+
+    __tablename__ = "telegram_updates"
+
+    update_id = Column(BigInteger, primary_key=True, autoincrement=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class TelegramCallback(Base):
+    """Button payloads too long for Telegram's 64-byte callback data, by their short key."""
+
+    __tablename__ = "telegram_callbacks"
+
+    key = Column(String(40), primary_key=True)
+    payload = Column(Text, nullable=False)
     created_at = Column(DateTime, nullable=False, default=utcnow)

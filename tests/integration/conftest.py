@@ -23,8 +23,21 @@ TOKEN = "integration-test-token"
 
 
 
+TELEGRAM_STAFF_CHAT = -1001
+
+
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory):
+def telegram_api():
+    """A local fake of Telegram's Bot API; the stack's gateway polls it (tests/telegram_api.py)."""
+    from tests.telegram_api import FakeTelegram
+
+    fake = FakeTelegram().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory, telegram_api):
     if not MODEL.exists():
         pytest.fail("no trained model: run `make train` (make test does it)")
     workdir: Path = tmp_path_factory.mktemp("stack")
@@ -37,7 +50,12 @@ def stack(tmp_path_factory):
         HOTRO_DATABASE_URL=db_url, HOTRO_FAQ_DIR=str(faq_dir), RASA_TOKEN=TOKEN,
         RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2",
         HOTRO_OPENING_HOURS="00:00-24:00",  # tests run at any hour
+        # The gateway's Telegram channel talks to the fake Bot API; short polls notice outages quickly.
+        TELEGRAM_BOT_TOKEN=telegram_api.token, TELEGRAM_API_URL=telegram_api.url,
+        TELEGRAM_STAFF_CHAT_ID=str(TELEGRAM_STAFF_CHAT), TELEGRAM_POLL_TIMEOUT="2", TELEGRAM_STAFF_SCAN_SECONDS="1",
     )
+    for name in ("TELEGRAM_WEBHOOK_URL", "TELEGRAM_WEBHOOK_SECRET"):
+        env.pop(name, None)
     env.pop("ACTION_SERVER_URL", None)
     running = Stack(free_port(), free_port(), MODEL, env, workdir / "logs", gateway_port=free_port()).start(timeout=240)
     running.db_url = db_url

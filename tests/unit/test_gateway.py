@@ -38,6 +38,11 @@ def test_rasa_down_gets_an_apology_and_the_message_is_kept(db_factory):
 
 def test_bad_requests_are_refused_clearly(db_factory):
     app = create_app(ConversationService(db_factory), "http://127.0.0.1:9")
-    results = asyncio.run(_exchange(app, ["not json", json.dumps({"message": "hi"}), json.dumps({"sender": "x" * 200, "message": "hi"}), json.dumps({"sender": "s", "message": 5})]))
-    assert [status for status, _ in results] == [400, 400, 400, 400]
-    assert "sender" in results[1][1]["error"]
+    results = asyncio.run(_exchange(app, [
+        "not json", json.dumps({"message": "hi"}), json.dumps({"sender": "x" * 200, "message": "hi"}),
+        json.dumps({"sender": "s", "message": 5}),
+        # A Telegram customer's conversation id: a REST client must not write into (or read) their chat.
+        json.dumps({"sender": "tg-123456", "message": "hi"}),
+    ]))
+    assert [status for status, _ in results] == [400, 400, 400, 400, 400]
+    assert "sender" in results[1][1]["error"] and "tg-" in results[4][1]["error"]

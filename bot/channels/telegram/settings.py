@@ -1,0 +1,47 @@
+"""Telegram settings, from the environment only (the token is a secret: never logged, never in repr)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Mapping, Optional
+from urllib.parse import urlparse
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    bot_token: str = field(default="", repr=False)
+    api_url: str = "https://api.telegram.org"
+    webhook_url: str = ""  # set: Telegram pushes updates to the gateway instead of long polling
+    webhook_secret: str = field(default="", repr=False)
+    staff_chat_id: Optional[int] = None
+    poll_timeout: int = 25  # seconds one getUpdates call waits for news
+    staff_scan_seconds: float = 5.0  # how often the staff group is told about new handoffs and deadlines
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = None) -> "TelegramSettings":
+        env = os.environ if env is None else env
+        staff_chat = (env.get("TELEGRAM_STAFF_CHAT_ID") or "").strip()
+        return cls(
+            bot_token=(env.get("TELEGRAM_BOT_TOKEN") or "").strip(),
+            api_url=(env.get("TELEGRAM_API_URL") or "https://api.telegram.org").rstrip("/"),
+            webhook_url=(env.get("TELEGRAM_WEBHOOK_URL") or "").strip(),
+            webhook_secret=(env.get("TELEGRAM_WEBHOOK_SECRET") or "").strip(),
+            staff_chat_id=int(staff_chat) if staff_chat else None,
+            poll_timeout=int(env.get("TELEGRAM_POLL_TIMEOUT") or 25),
+            staff_scan_seconds=float(env.get("TELEGRAM_STAFF_SCAN_SECONDS") or 5),
+        )
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.bot_token)
+
+    @property
+    def webhook_path(self) -> str:
+        return urlparse(self.webhook_url).path or "/telegram/webhook" if self.webhook_url else ""
+
+    def problem(self) -> Optional[str]:
+        if self.webhook_url and not self.webhook_secret:
+            return "TELEGRAM_WEBHOOK_URL needs TELEGRAM_WEBHOOK_SECRET (Telegram sends it back so forged updates are refused)"
+        if self.webhook_url and not self.webhook_url.startswith("https://"):
+            return "TELEGRAM_WEBHOOK_URL must be an https:// URL (Telegram only pushes to HTTPS)"
+        return None

@@ -1,0 +1,187 @@
+"""Staff on Telegram: handoff cards in the staff group, Claim / Return to bot, replying to a card.
+
+How the group hears about handoffs: handoffs happen in the action server (a
+separate process), and tickets also become urgent or near their deadline with
+nobody writing anything. So instead of hooking every code path, the gateway
+scans the database every few seconds (TELEGRAM_STAFF_SCAN_SECONDS) for queued
+conversations, new handoff tickets, urgent tickets and acknowledgements due
+within the hour. Each is announced once (telegram_announcements), which also
+holds across restarts; cards map to conversations in telegram_cards, so a
+reply to an old card still reaches its customer after a restart.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from functools import partial
+from typing import Optional
+
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
+
+from bot.channels.telegram.cards import (
+    CLAIM, NOT_LINKED, RETURN, TAKEN, UNKNOWN_CARD, card_text, claimed_note, returned_note,
+)
+from bot.services.staff import StaffMember, StaffService
+from bot.text import nfc
+
+logger = logging.getLogger(__name__)
+
+CLAIM_DATA, RETURN_DATA = "sc", "sr"
+
+
+def card_buttons(card_id: int, claimed: bool = False) -> InlineKeyboardMarkup:
+    row = [] if claimed else [InlineKeyboardButton(CLAIM, callback_data=f"{CLAIM_DATA}:{card_id}")]
+    row.append(InlineKeyboardButton(RETURN, callback_data=f"{RETURN_DATA}:{card_id}"))
+    return InlineKeyboardMarkup([row])
+
+
+class StaffGroup:
+    def __init__(self, channel):
+        self.channel = channel
+        self.chat_id: int = channel.settings.staff_chat_id
+        self.staff = StaffService(channel.factory)
+
+    @property
+    def _bot(self):
+        return self.channel.bot
+
+    @property
+    def _store(self):
+        return self.channel.store
+
+    # -- announcing ----------------------------------------------------------------------
+
+    async def scan_forever(self) -> None:
+        while True:
+            try:
+                await self.scan()
+            except Exception:  # the database may be briefly unavailable; try again next round
+                logger.exception("scanning for staff-group announcements failed")
+            await asyncio.sleep(self.channel.settings.staff_scan_seconds)
+
+    async def scan(self) -> int:
+        posted = 0
+        for key, kind, ref in await asyncio.to_thread(self._store.due_announcements):
+            if await asyncio.to_thread(self._store.announce_once, key):
+                posted += await self.post_card(kind, ref)
+        return posted
+
+    async def post_card(self, kind: str, ref: int) -> int:
+        facts = await asyncio.to_thread(self._store.card_facts, kind, ref)
+        if facts is None:
+            return 0
+        card_id = await asyncio.to_thread(self._store.new_card, self.chat_id, facts.sender, kind)
+
+        async def remember_message(sent) -> None:
+            if sent is not None:
+                await asyncio.to_thread(self._store.set_card_message, card_id, sent.message_id)
+
+        self.channel.outbox.put(
+            self.chat_id,
+            partial(self._bot.send_message, chat_id=self.chat_id, text=card_text(facts), reply_markup=card_buttons(card_id)),
+            "staff card", remember_message,
+        )
+        return 1
+
+    # -- staff acting ----------------------------------------------------------------------
+
+    async def on_button(self, query: CallbackQuery) -> None:
+        kind, _, card_ref = (query.data or "").partition(":")
+        staff = await asyncio.to_thread(self.staff.by_telegram_user, query.from_user.id)
+        if staff is None:
+            await self._answer(query, NOT_LINKED.format(user_id=query.from_user.id), alert=True)
+            return
+        card = await asyncio.to_thread(self._store.card, int(card_ref)) if card_ref.isdigit() else None
+        if card is None or kind not in (CLAIM_DATA, RETURN_DATA):
+            await self._answer(query, UNKNOWN_CARD, alert=True)
+            return
+        sender, _message_id = card
+        if kind == CLAIM_DATA:
+            refusal = await self.claim(sender, staff)
+            if refusal:
+                await self._answer(query, refusal, alert=True)
+                return
+            note, markup = claimed_note(staff.display_name), card_buttons(int(card_ref), claimed=True)
+        else:
+            refusal = await self.give_back(sender, staff)
+            if refusal:
+                await self._answer(query, refusal, alert=True)
+                return
+            note, markup = returned_note(staff.display_name), None
+        await self._answer(query, note)
+        if query.message is not None:
+            text = f"{query.message.text or ''}\n\n{note}"[:4096]
+            self.channel.outbox.put(self.chat_id, partial(
+                self._bot.edit_message_text, text=text, chat_id=self.chat_id, message_id=query.message.message_id,
+                reply_markup=markup), "card update")
+
+    async def on_message(self, message: Message) -> None:
+        """A reply to a card goes to that card's customer; anything else in the group is staff chatter."""
+        reply_to = message.reply_to_message
+        text = nfc(message.text or "").strip()
+        if reply_to is None or not text or message.from_user is None:
+            return
+        sender = await asyncio.to_thread(self._store.sender_for_card_message, self.chat_id, reply_to.message_id)
+        if sender is None:
+            return
+        staff = await asyncio.to_thread(self.staff.by_telegram_user, message.from_user.id)
+        if staff is None:
+            await self._reply(message, NOT_LINKED.format(user_id=message.from_user.id))
+            return
+        refusal = await self.claim(sender, staff)
+        if refusal:
+            await self._reply(message, refusal)
+            return
+        await self.send_to_customer(sender, staff, text)
+
+    async def claim(self, sender: str, staff: StaffMember) -> Optional[str]:
+        """Take the conversation for `staff` (as the desk's Claim does); a refusal text, or None."""
+        from bot.gateway.app import CONVERSATIONS
+
+        conversations = self.channel.app[CONVERSATIONS]
+        summary = await asyncio.to_thread(conversations.summary, sender)
+        if summary is None:
+            return UNKNOWN_CARD
+        if summary.owner == "agent":
+            return None if summary.agent == staff.name else TAKEN.format(agent=summary.agent)
+        await asyncio.to_thread(conversations.set_owner, sender, "agent", staff.name, summary.channel)
+        await asyncio.to_thread(conversations.record, sender, "system", f"{staff.display_name} joined the conversation")
+        return None
+
+    async def give_back(self, sender: str, staff: StaffMember) -> Optional[str]:
+        from bot.gateway.app import CONVERSATIONS, handback
+
+        conversations = self.channel.app[CONVERSATIONS]
+        summary = await asyncio.to_thread(conversations.summary, sender)
+        if summary is None:
+            return UNKNOWN_CARD
+        if summary.owner == "agent" and summary.agent != staff.name:
+            return TAKEN.format(agent=summary.agent)
+        if summary.owner == "bot":
+            return None
+        await asyncio.to_thread(conversations.set_owner, sender, "bot")
+        await asyncio.to_thread(conversations.record, sender, "system",
+                                f"{staff.display_name} returned the conversation to the bot")
+        await handback(self.channel.app, sender)
+        return None
+
+    async def send_to_customer(self, sender: str, staff: StaffMember, text: str) -> None:
+        """Like the desk's reply: in the transcript as this staff member, then out on the customer's channel."""
+        from bot.gateway.app import CONVERSATIONS
+        from bot.gateway.hub import HUB
+
+        conversations = self.channel.app[CONVERSATIONS]
+        await asyncio.to_thread(conversations.record, sender, "staff", text, "telegram", staff.display_name)
+        await self.channel.app[HUB].deliver(
+            sender, {"type": "message", "author": "staff", "name": staff.display_name, "text": text, "buttons": []}
+        )
+
+    async def _answer(self, query: CallbackQuery, text: str, alert: bool = False) -> None:
+        self.channel.outbox.put(self.chat_id, partial(
+            self._bot.answer_callback_query, query.id, text=text[:200], show_alert=alert), "callback answer")
+
+    async def _reply(self, message: Message, text: str) -> None:
+        self.channel.outbox.put(self.chat_id, partial(
+            self._bot.send_message, chat_id=self.chat_id, text=text,
+            reply_parameters=ReplyParameters(message_id=message.message_id, allow_sending_without_reply=True)),
+            "staff notice")

@@ -1,0 +1,275 @@
+"""The Telegram channel in the gateway, against the fake Bot API and a stand-in for Rasa (no real Rasa needed)."""
+import asyncio
+import time
+from datetime import datetime, timedelta
+
+import aiohttp
+import pytest
+from aiohttp import web
+from sqlalchemy import select
+from telegram import Bot
+
+from bot import cli
+from bot.channels.common import APOLOGY
+from bot.channels.telegram.outbox import send_with_retry
+from bot.channels.telegram.settings import TelegramSettings
+from bot.channels.telegram.setup import add_telegram
+from bot.gateway.app import create_app
+from bot.gateway.hub import Hub
+from bot.runner import free_port
+from bot.services import registry
+from bot.services.conversations import ConversationService
+from bot.services.staff import StaffError, StaffService
+from bot.services.tickets import ComplaintSubmission, TicketService
+from bot.services.customers import link_telegram_user
+from bot.store.db import session_scope
+from bot.store.models import Customer
+from tests.telegram_api import FakeTelegram
+
+LONG_PAYLOAD = '/inform{"complaint_category":"refund_payment","order_number":"DH100001","note":"x"}'
+STAFF_CHAT = -2002
+
+
+@pytest.fixture
+def fake_telegram():
+    fake = FakeTelegram().start()
+    yield fake
+    fake.stop()
+
+
+class FakeRasa:
+    """Answers like Rasa's REST channel: echoes, with a button whose payload is too long for Telegram."""
+
+    def __init__(self):
+        self.received = []
+        self.down = False
+
+    async def webhook(self, request):
+        body = await request.json()
+        self.received.append(body)
+        if self.down:
+            return web.json_response({"error": "down"}, status=500)
+        if body["message"] == "/restart":
+            return web.json_response([])
+        return web.json_response([{"recipient_id": body["sender"], "text": f"echo {body['message']}",
+                                   "buttons": [{"title": "Hoàn tiền", "payload": LONG_PAYLOAD}]}])
+
+
+async def _serve(app):
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner, f"http://127.0.0.1:{port}"
+
+
+def run_gateway(factory, fake, scenario, **settings):
+    async def main():
+        rasa = FakeRasa()
+        rasa_app = web.Application()
+        rasa_app.router.add_post("/webhooks/rest/webhook", rasa.webhook)
+        rasa_runner, rasa_url = await _serve(rasa_app)
+        app = create_app(ConversationService(factory), rasa_url, factory)
+        options = dict(bot_token=fake.token, api_url=fake.url, poll_timeout=1, staff_scan_seconds=0.2)
+        options.update(settings)
+        channel = add_telegram(app, factory, TelegramSettings(**options))
+        runner, url = await _serve(app)
+        try:
+            await asyncio.wait_for(channel.ready.wait(), 10)
+            return await scenario(channel, rasa, url)
+        finally:
+            await runner.cleanup()
+            await rasa_runner.cleanup()
+
+    return asyncio.run(main())
+
+
+async def until(predicate, timeout=15.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = await asyncio.to_thread(predicate)
+        if value:
+            return value
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_long_polling_passes_language_and_sends_replies_with_short_button_data(db_factory, fake_telegram):
+    user = fake_telegram.user(501, "Ann", "en")
+
+    async def scenario(channel, rasa, _url):
+        fake_telegram.send_text(user, "hello there")
+        [reply] = await until(lambda: fake_telegram.sent_to(501), what="the reply")
+        return rasa.received, reply
+
+    received, reply = run_gateway(db_factory, fake_telegram, scenario)
+    assert received[-1] == {"sender": "tg-501", "message": "hello there",
+                            "metadata": {"language": "en", "channel": "telegram"}}
+    assert reply["text"] == "echo hello there"
+    [[button]] = reply["reply_markup"]["inline_keyboard"]
+    assert len(button["callback_data"].encode()) <= 64 and button["callback_data"] != "p" + LONG_PAYLOAD
+    with session_scope(db_factory) as session:
+        customer = session.execute(select(Customer).where(Customer.telegram_user_id == "501")).scalars().one()
+        assert customer.name == "Ann"
+
+
+def test_a_long_button_payload_survives_a_restart_of_the_gateway(db_factory, fake_telegram):
+    user = fake_telegram.user(502, "Binh", "vi")
+
+    async def first(channel, rasa, _url):
+        fake_telegram.send_text(user, "xin chào")
+        return (await until(lambda: fake_telegram.sent_to(502), what="the reply"))[0]
+
+    sent = run_gateway(db_factory, fake_telegram, first)
+    data = sent["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+
+    async def second(channel, rasa, _url):  # a new process: only the database remembers the payload
+        query_id = fake_telegram.press(user, sent, data)
+        await until(lambda: any(r["message"] == LONG_PAYLOAD for r in rasa.received), what="the payload")
+        await until(lambda: fake_telegram.calls_to("answerCallbackQuery", callback_query_id=query_id), what="answer")
+        return True
+
+    assert run_gateway(db_factory, fake_telegram, second)
+    customer_lines = [l.text for l in ConversationService(db_factory).transcript("tg-502") if l.author_type == "customer"]
+    assert customer_lines == ["xin chào", LONG_PAYLOAD]
+
+
+def test_webhook_mode_checks_the_secret_and_handles_an_update_once(db_factory, fake_telegram):
+    user = fake_telegram.user(503, "Cuong", "vi")
+    update = {"update_id": 90001, "message": {"message_id": 1, "date": 1700000000, "from": user,
+                                              "chat": {"id": 503, "type": "private", "first_name": "Cuong"},
+                                              "text": "đơn DH100001"}}
+
+    async def scenario(channel, rasa, url):
+        hook = f"{url}/tg/hook"
+        async with aiohttp.ClientSession() as session:
+            async with session.post(hook, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}) as r:
+                forged = r.status
+            statuses = []
+            for _ in range(2):  # Telegram re-sends when unsure it was delivered
+                async with session.post(hook, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret"}) as r:
+                    statuses.append(r.status)
+        await until(lambda: fake_telegram.sent_to(503), what="the reply")
+        return forged, statuses, len(rasa.received)
+
+    forged, statuses, asked = run_gateway(db_factory, fake_telegram, scenario,
+                                          webhook_url="https://shop.example/tg/hook", webhook_secret="s3cret")
+    assert forged == 403 and statuses == [200, 200] and asked == 1
+    webhook = fake_telegram.calls_to("setWebhook")[-1]["params"]
+    assert webhook["url"] == "https://shop.example/tg/hook" and webhook["secret_token"] == "s3cret"
+    assert [l.author_type for l in ConversationService(db_factory).transcript("tg-503")] == ["customer", "bot"]
+
+
+def test_rasa_down_gives_the_apology_and_keeps_the_message(db_factory, fake_telegram):
+    user = fake_telegram.user(504, "Dung", "vi")
+
+    async def scenario(channel, rasa, _url):
+        rasa.down = True
+        fake_telegram.send_text(user, "hàng bị vỡ rồi")
+        return (await until(lambda: fake_telegram.sent_to(504), what="the apology"))[0]
+
+    assert run_gateway(db_factory, fake_telegram, scenario)["text"] == APOLOGY
+    lines = ConversationService(db_factory).transcript("tg-504")
+    assert [(l.author_type, l.text) for l in lines] == [("customer", "hàng bị vỡ rồi"), ("bot", APOLOGY)]
+
+
+def test_polling_carries_on_after_refused_connections(db_factory, fake_telegram):
+    user = fake_telegram.user(505, "Em", "vi")
+
+    async def scenario(channel, rasa, _url):
+        fake_telegram.send_text(user, "một")
+        await until(lambda: fake_telegram.sent_to(505), what="the first reply")
+        fake_telegram.refuse_connections(2.5)
+        await asyncio.sleep(0.5)
+        fake_telegram.send_text(user, "hai")  # queued while nobody can reach the server
+        await until(lambda: len(fake_telegram.sent_to(505)) >= 2, timeout=30, what="the second reply")
+        return [m["text"] for m in fake_telegram.sent_to(505)]
+
+    assert run_gateway(db_factory, fake_telegram, scenario) == ["echo một", "echo hai"]
+
+
+def test_a_send_is_retried_through_an_outage_and_a_refusal_is_not(fake_telegram):
+    async def main():
+        bot = Bot(fake_telegram.token, base_url=f"{fake_telegram.url}/bot")
+        await bot.initialize()
+        fake_telegram.outage(1.0, status=500)
+        sent = await send_with_retry(lambda: bot.send_message(chat_id=506, text="vẫn tới nơi"), delays=[0.3] * 10)
+        refused = await send_with_retry(lambda: bot.send_message(chat_id=506, text="x" * 5000), delays=[0.3] * 10)
+        await bot.shutdown()
+        return sent, refused
+
+    sent, refused = asyncio.run(main())
+    assert sent.text == "vẫn tới nơi" and refused is None
+    attempts = [c for c in fake_telegram.calls if c["method"] == "sendMessage" and c["params"]["text"] == "vẫn tới nơi"]
+    assert len(attempts) >= 2 and attempts[-1]["ok"] and not attempts[0]["ok"]
+    assert len([c for c in fake_telegram.calls if c["params"].get("text") == "x" * 5000]) == 1
+
+
+def test_the_hub_hands_messages_to_the_outlet_of_the_conversations_channel():
+    got = []
+
+    async def outlet(sender, message):
+        got.append((sender, message["text"]))
+        return True
+
+    async def main():
+        hub = Hub()
+        hub.add_outlet("tg-", outlet)
+        return await hub.deliver("tg-1", {"type": "message", "text": "a"}), await hub.deliver("web-1", {"text": "b"})
+
+    assert asyncio.run(main()) == (1, 0) and got == [("tg-1", "a")]
+
+
+def test_staff_group_announces_urgent_tickets_and_near_deadlines_once(db_factory, fake_telegram):
+    tickets = TicketService(db_factory)
+    urgent, _ = tickets.open(ComplaintSubmission("u1", "web-u", "rest", "vi", "DH100002", True, "other",
+                                                 "họ lừa đảo tôi", "0912345678"))
+    # A normal ticket opened 23.5 hours ago: its 24-hour acknowledgement is due within the hour.
+    old_clock = lambda: datetime.utcnow() - timedelta(hours=23, minutes=30)  # noqa: E731
+    due, _ = TicketService(db_factory, clock=old_clock).open(
+        ComplaintSubmission("d1", "web-d", "rest", "vi", "DH100004", True, "wrong_item", "sai size", None))
+
+    async def scenario(channel, rasa, _url):
+        await until(lambda: len(fake_telegram.sent_to(STAFF_CHAT)) >= 2, what="two cards")
+        first = await channel.staff.scan()
+        await asyncio.sleep(0.5)  # more scans run meanwhile
+        return first, [m["text"] for m in fake_telegram.sent_to(STAFF_CHAT)]
+
+    again, cards = run_gateway(db_factory, fake_telegram, scenario, staff_chat_id=STAFF_CHAT)
+    assert urgent.priority == "urgent" and again == 0 and len(cards) == 2
+    assert any(urgent.code in c and "KHẨN CẤP" in c and "0912***678" in c for c in cards)
+    assert any(due.code in c and "Sắp quá hạn" in c for c in cards)
+    assert all("0912345678" not in c for c in cards)
+
+
+def test_a_telegram_customer_who_gives_a_known_phone_joins_that_customer(db_factory):
+    link_telegram_user(db_factory, "tg-77", 77, "Lan")
+    tickets = TicketService(db_factory)
+    tickets.open(ComplaintSubmission("m1", "tg-77", "telegram", "vi", None, False, "other", "…", "0912 345 678"))
+    with session_scope(db_factory) as session:
+        matches = session.execute(select(Customer).where(Customer.telegram_user_id == "77")).scalars().all()
+        assert [(c.phone, len(c.orders) > 0) for c in matches] == [("0912345678", True)]
+        assert session.execute(select(Customer).where(Customer.name == "Lan")).scalars().all() == []
+    # A contact nobody has yet becomes the Telegram customer's own.
+    link_telegram_user(db_factory, "tg-78", 78, "Mai")
+    tickets.open(ComplaintSubmission("m2", "tg-78", "telegram", "vi", None, False, "other", "…", "mai@example.com"))
+    with session_scope(db_factory) as session:
+        mai = session.execute(select(Customer).where(Customer.telegram_user_id == "78")).scalars().one()
+        assert (mai.name, mai.email) == ("Mai", "mai@example.com")
+
+
+def test_cli_links_a_staff_member_to_a_telegram_user(sqlite_url, db_factory, monkeypatch, capsys):
+    StaffService(db_factory).add("lan", "correct horse battery", "Lan")
+    monkeypatch.setenv("HOTRO_DATABASE_URL", sqlite_url)
+    registry.settings.cache_clear()
+    try:
+        assert cli.main(["staff", "link-telegram", "lan", "123456789"]) == 0
+        assert cli.main(["staff", "link-telegram", "ghost", "1"]) == 1
+        assert cli.main(["staff", "link-telegram", "lan", "not-a-number"]) == 1
+    finally:
+        registry.settings.cache_clear()
+    assert StaffService(db_factory).by_telegram_user(123456789).name == "lan"
+    assert StaffService(db_factory).by_telegram_user(42) is None
+    StaffService(db_factory).add("minh", "correct horse battery")
+    with pytest.raises(StaffError):
+        StaffService(db_factory).link_telegram("minh", "123456789")
