@@ -13,7 +13,7 @@ import logging
 import os
 from pathlib import Path
 from urllib.parse import quote
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import aiohttp
 from aiohttp import web
@@ -31,9 +31,13 @@ RASA_URL = web.AppKey("rasa_url", str)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 
 
-def create_app(conversations: ConversationService, rasa_url: str, factory=None) -> web.Application:
+def create_app(conversations: ConversationService, rasa_url: str, factory=None,
+               redis_url: Optional[str] = None) -> web.Application:
+    """`factory`: the database, for the staff API and desk; `redis_url`: share deliveries with other instances."""
     app = web.Application(client_max_size=1024 * 1024)
     app[HUB] = Hub()
+    if redis_url:
+        _add_fanout(app, redis_url)
     if factory is not None:
         from bot.gateway.api import add_api
         from bot.gateway.desk import add_desk
@@ -60,6 +64,23 @@ def create_app(conversations: ConversationService, rasa_url: str, factory=None) 
     app.router.add_post("/webhooks/rest/webhook", rest_webhook)
     app.router.add_get("/ws", websocket)
     return app
+
+
+def _add_fanout(app: web.Application, redis_url: str) -> None:
+    from bot.gateway.fanout import RedisFanout
+
+    fanout = RedisFanout(redis_url, app[HUB].deliver_local)
+
+    async def start(_app: web.Application) -> None:
+        await fanout.start()
+        app[HUB].fanout = fanout
+
+    async def stop(_app: web.Application) -> None:
+        app[HUB].fanout = None
+        await fanout.stop()
+
+    app.on_startup.append(start)
+    app.on_cleanup.append(stop)
 
 
 def _file(name: str):
@@ -230,7 +251,7 @@ def main() -> None:
     port = int(os.environ.get("GATEWAY_PORT", "8000"))
     rasa_url = os.environ.get("RASA_URL") or f"http://127.0.0.1:{os.environ.get('RASA_PORT', '5005')}"
     factory = session_factory(registry.settings().database_url)
-    app = create_app(ConversationService(factory), rasa_url, factory)
+    app = create_app(ConversationService(factory), rasa_url, factory, os.environ.get("HOTRO_REDIS_URL") or None)
     from bot.channels.telegram.setup import add_telegram
 
     add_telegram(app, factory)  # when TELEGRAM_BOT_TOKEN is set

@@ -22,6 +22,7 @@ class Hub:
     def __init__(self) -> None:
         self._sockets: Dict[str, Set[web.WebSocketResponse]] = defaultdict(set)
         self._outlets: List[Tuple[str, Outlet]] = []
+        self.fanout = None  # a RedisFanout when several gateway instances run (HOTRO_REDIS_URL)
 
     def add_outlet(self, sender_prefix: str, outlet: Outlet) -> None:
         """`outlet(sender, message)` also receives every message for conversations whose id starts with the prefix."""
@@ -38,8 +39,8 @@ class Hub:
     def connected(self, sender: str) -> bool:
         return bool(self._sockets.get(sender))
 
-    async def deliver(self, sender: str, message: Dict[str, Any]) -> int:
-        """Send to every open tab of the conversation and to its channel's outlet; returns how many took it."""
+    async def deliver_local(self, sender: str, message: Dict[str, Any]) -> int:
+        """Send to the conversation's tabs open on this instance; returns how many received it."""
         delivered = 0
         for socket in list(self._sockets.get(sender, ())):
             try:
@@ -47,6 +48,16 @@ class Hub:
                 delivered += 1
             except (ConnectionResetError, RuntimeError):
                 self.leave(sender, socket)
+        return delivered
+
+    async def deliver(self, sender: str, message: Dict[str, Any]) -> int:
+        """Send to every open tab of the conversation (on any instance) and to its channel's outlet.
+
+        Returns how many took it here: this instance's tabs and the outlet.
+        """
+        delivered = await self.deliver_local(sender, message)
+        if self.fanout is not None:
+            await self.fanout.publish(sender, message)
         for prefix, outlet in self._outlets:
             if sender.startswith(prefix):
                 try:
