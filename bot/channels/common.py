@@ -2,7 +2,8 @@
 
 MAX_SENDER_LENGTH = 128
 # Conversation ids that channels other than REST/the widget own. A REST or widget client using one
-# could read that customer's history over /ws and write into their chat, so the gateway refuses it.
+# could read that customer's history over /ws and write into their chat, so the gateway's public
+# entry points refuse them (Rasa's own REST channel, behind the gateway, accepts them).
 TELEGRAM_SENDER_PREFIX = "tg-"
 RESERVED_SENDER_PREFIXES = (TELEGRAM_SENDER_PREFIX,)
 # Commands that legitimately produce no reply.
@@ -22,8 +23,6 @@ def read_rest_body(body):
     sender, text = body.get("sender"), body.get("message")
     if not isinstance(sender, str) or not sender or len(sender) > MAX_SENDER_LENGTH:
         return None, None, None, f"'sender' must be a non-empty string of at most {MAX_SENDER_LENGTH} characters"
-    if sender.startswith(RESERVED_SENDER_PREFIXES):
-        return None, None, None, f"'sender' must not start with {' or '.join(RESERVED_SENDER_PREFIXES)}"
     if not isinstance(text, str):
         return None, None, None, "'message' must be a string"
     metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else None

@@ -27,7 +27,7 @@ STAFF = web.AppKey("staff", StaffService)
 TICKETS = web.AppKey("tickets", TicketService)
 CUSTOMERS = web.AppKey("customers", CustomerService)
 SESSION_COOKIE = "hotro_desk"
-MAX_TEXT = 4000
+MAX_TEXT = 10000  # a long explanation fits; Telegram splits it, the widget wraps it
 PUBLIC_PATHS = ("/api/openapi.yaml",)
 
 

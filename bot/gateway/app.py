@@ -18,7 +18,7 @@ from typing import Any, Dict, List, Optional
 import aiohttp
 from aiohttp import web
 
-from bot.channels.common import APOLOGY, SILENT_COMMANDS, read_rest_body
+from bot.channels.common import APOLOGY, RESERVED_SENDER_PREFIXES, SILENT_COMMANDS, read_rest_body
 from bot.gateway.hub import HUB, Hub
 from bot.services.conversations import ConversationService
 
@@ -99,7 +99,7 @@ async def rest_webhook(request: web.Request) -> web.Response:
         body = await request.json()
     except ValueError:
         return web.json_response({"error": "the body must be JSON"}, status=400)
-    sender, text, metadata, error = read_rest_body(body)
+    sender, text, metadata, error = read_public_body(body)
     if error:
         return web.json_response({"error": error}, status=400)
     return web.json_response(await handle_customer_message(request.app, sender, text, metadata, "rest"))
@@ -184,7 +184,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     "author": "bot" | "staff" | "system", "name": ..., "text": ..., "buttons": [...]}.
     """
     sender = request.query.get("sender", "")
-    _, _, _, error = read_rest_body({"sender": sender, "message": ""})
+    _, _, _, error = read_public_body({"sender": sender, "message": ""})
     if error:
         return _json_error(400, error)
     socket = web.WebSocketResponse(heartbeat=25)
@@ -219,6 +219,14 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     finally:
         hub.leave(sender, socket)
     return socket
+
+
+def read_public_body(body: Any):
+    """read_rest_body for the gateway's public entry points, which may not use another channel's ids."""
+    sender, text, metadata, error = read_rest_body(body)
+    if not error and sender.startswith(RESERVED_SENDER_PREFIXES):
+        error = f"'sender' must not start with {' or '.join(RESERVED_SENDER_PREFIXES)}"
+    return sender, text, metadata, error
 
 
 def _json_error(status: int, message: str) -> web.Response:

@@ -224,7 +224,7 @@ def test_conversation_detail_has_notes_history_and_no_slots_when_rasa_is_down(de
         async with session.post(base + "/api/conversations/web-1/notes", json={"text": "gọi lại sau 5h"},
                                 headers=headers) as response:
             note_status = response.status
-        async with session.post(base + "/api/conversations/web-1/notes", json={"text": "x" * 4001},
+        async with session.post(base + "/api/conversations/web-1/notes", json={"text": "x" * 10001},
                                 headers=headers) as response:
             long_note = response.status
         async with session.get(base + "/api/conversations/web-1", headers=headers) as response:

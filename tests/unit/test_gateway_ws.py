@@ -58,3 +58,24 @@ def test_websocket_history_replies_and_live_staff_messages(db_factory):
     assert refused == 400
     customer_lines = [l.text for l in conversations.transcript("web-7") if l.author_type == "customer"]
     assert customer_lines == ["tin nhắn cũ", "xin chào", "cho gặp người thật"]
+
+
+def test_a_telegram_conversation_cannot_be_opened_from_the_web(db_factory):
+    conversations = ConversationService(db_factory)
+    conversations.record("tg-4242", "customer", "số điện thoại của tôi là 0912345678")
+
+    async def main():
+        runner = web.AppRunner(create_app(conversations, "http://127.0.0.1:9", db_factory))
+        await runner.setup()
+        port = free_port()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        try:
+            async with aiohttp.ClientSession() as session:
+                async with session.ws_connect(f"http://127.0.0.1:{port}/ws?sender=tg-4242"):
+                    return "connected"
+        except aiohttp.WSServerHandshakeError as exc:
+            return exc.status
+        finally:
+            await runner.cleanup()
+
+    assert asyncio.run(main()) == 400
