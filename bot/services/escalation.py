@@ -81,7 +81,8 @@ _THREATS = (
     Phrase("bảo vệ người tiêu dùng"),
     # English
     *(Phrase(p) for p in (
-        "scam", "scams", "scammer", "scammers", "scammed", "fraud", "fraudulent", "fraudster", "fraudsters",
+        "scam", "scams", "scammer", "scammers", "scammed", "scamming", "fraud", "frauds", "fraudulent", "fraudster",
+        "fraudsters",
         "police", "cops", "sue", "suing", "lawsuit", "lawyer", "lawyers", "attorney", "court", "legal action",
         "consumer protection",
     )),
@@ -189,7 +190,8 @@ def classify(text: Optional[str]) -> Optional[str]:
 
 # -- a customer chasing a complaint ----------------------------------------------
 
-_TICKET_WORDS = ("khieu nai", "phieu", "phan anh", "complaint", "ticket", "case")
+# Not "case": a phone case is a product here.
+_TICKET_WORDS = ("khieu nai", "phieu", "phan anh", "complaint", "ticket")
 _CHASING = (
     "chua ai xu ly", "chua duoc xu ly", "chua xu ly", "chua duoc giai quyet", "chua giai quyet",
     "chua ai giai quyet", "chua ai lien he", "chua ai goi", "chua ai tra loi", "khong ai xu ly",
