@@ -15,6 +15,7 @@ from rasa_sdk.events import EventType, SlotSet
 
 from bot.actions import tracker_utils as tu
 from bot.actions.complaint import collected_details, reset_form_events
+from bot.actions.ticket_status import NOT_GIVEN  # the ticket check's "no code" marker
 from bot.categories import classify_category
 from bot.parsers import parse_contact, parse_order_number, parse_ticket_code
 from bot.services import escalation, registry
@@ -25,8 +26,6 @@ from bot.services.tickets import ESCALATED_NOTE, OPEN_STATUSES
 from bot.timefmt import format_local
 
 logger = logging.getLogger(__name__)
-
-NOT_GIVEN = "__not_given__"  # the ticket check's "no code" marker (bot/actions/ticket_status.py)
 
 
 def hand_over(

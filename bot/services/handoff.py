@@ -38,6 +38,10 @@ class HandoffRequest:
     # caller). Otherwise the conversation's open ticket, or a new one.
     ticket_code: Optional[str] = None
 
+    def __post_init__(self):
+        if self.reason not in REASONS:
+            raise ValueError(f"unknown handoff reason {self.reason!r}; use one of: {', '.join(REASONS)}")
+
 
 REASONS = ("customer_asked", "misunderstood", "threat", "abuse", "high_priority", "escalation")
 

@@ -227,3 +227,9 @@ def test_follow_up_promise_is_never_in_the_past():
     assert follow_up_due("normal", ahead, None, now) == ahead
     assert follow_up_due("high", now - timedelta(hours=1), None, now) == now + timedelta(hours=4)
     assert follow_up_due("urgent", ahead, now - timedelta(hours=2), now) == now + timedelta(hours=1)
+
+
+def test_handoff_reasons_are_a_fixed_list():
+    HandoffRequest("k", "s", "rest", "vi", "high_priority")
+    with pytest.raises(ValueError):
+        HandoffRequest("k", "s", "rest", "vi", "angry")
