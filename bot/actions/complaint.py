@@ -11,7 +11,8 @@ from bot.actions import tracker_utils as tu
 from bot.actions.forms import InterruptibleFormValidation
 from bot.categories import CATEGORIES, classify_category, label
 from bot.parsers import format_phone, mask_contact, mask_phone, parse_contact, parse_order_number
-from bot.services import intake, registry
+from bot.services import escalation, intake, registry
+from bot.services.handoff import HandoffRequest
 from bot.services.orders import OrderLookupError
 from bot.services.sla import SERVICE_LEVELS, hours
 from bot.services.tickets import ComplaintSubmission
@@ -320,7 +321,36 @@ class ActionSubmitComplaint(Action):
         logger.info(
             "complaint %s from %s contact %s", ticket.code, tracker.sender_id[:8], mask_contact(ticket.contact)
         )
-        return reset_form_events() + [SlotSet("last_ticket_code", ticket.code)]
+        events = reset_form_events() + [SlotSet("last_ticket_code", ticket.code)]
+        if created and escalation.complaint_needs_person(ticket.priority):
+            events += _priority_handoff(dispatcher, tracker, ticket)
+        return events
+
+
+def _priority_handoff(dispatcher, tracker, ticket) -> List[EventType]:
+    """A high or urgent complaint also goes to a person now: the live queue when
+    staff are online, otherwise the ticket's (shorter) acknowledgement promise,
+    already given in utter_ticket_created, stands. Same HandoffService as
+    "talk to a person", linked to the ticket just opened."""
+    request = HandoffRequest(
+        request_key=f"{tracker.sender_id}:handoff:{ticket.code}",
+        sender_id=tracker.sender_id,
+        channel=tu.channel(tracker),
+        language=tu.language(tracker),
+        reason="high_priority",
+        ticket_code=ticket.code,
+    )
+    try:
+        outcome = registry.handoff().request(request)
+    except Exception:
+        # The ticket exists and its promise was given: a person follows up anyway.
+        logger.exception("priority handoff failed for %s", ticket.code)
+        return []
+    if outcome.mode == "queued":
+        dispatcher.utter_message(response="utter_handoff_queued", code=ticket.code, position=outcome.queue_position)
+    else:
+        dispatcher.utter_message(response="utter_handoff_priority", code=ticket.code)
+    return [SlotSet("offered_human", False)]
 
 
 class ActionCancelForm(Action):

@@ -115,7 +115,8 @@ class ActionTicketStatus(Action):
             return reset
         last = ticket.last_event
         last_update = format_local(last.created_at if last else ticket.updated_at, language)
-        if last and last.note and last.author != "bot":
+        # Staff notes only: the bot's and the customer's own notes are internal (and in English).
+        if last and last.note and last.author not in ("bot", "customer"):
             last_update += f" — {last.note}"
         dispatcher.utter_message(
             response="utter_ticket_status",

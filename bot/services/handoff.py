@@ -21,7 +21,11 @@ class HandoffRequest:
     sender_id: str
     channel: str
     language: str
-    reason: str  # "customer_asked", "misunderstood", ...
+    # Why: "customer_asked", "misunderstood" (two misses in a row), "threat",
+    # "abuse", "high_priority" (a complaint just filed as high or urgent),
+    # "escalation" (the customer chases a complaint). A new ticket's source is
+    # "handoff:<reason>"; the desk shows it.
+    reason: str
     order_number: Optional[str] = None
     order_verified: bool = False
     category: Optional[str] = None
@@ -29,6 +33,17 @@ class HandoffRequest:
     contact: Optional[str] = None
     customer_id: Optional[int] = None
     recent_customer_texts: tuple = ()
+    # The ticket this handoff is about, when the caller knows it (a complaint
+    # just filed, a ticket the customer escalated; ownership checked by the
+    # caller). Otherwise the conversation's open ticket, or a new one.
+    ticket_code: Optional[str] = None
+
+    def __post_init__(self):
+        if self.reason not in REASONS:
+            raise ValueError(f"unknown handoff reason {self.reason!r}; use one of: {', '.join(REASONS)}")
+
+
+REASONS = ("customer_asked", "misunderstood", "threat", "abuse", "high_priority", "escalation")
 
 
 @dataclass(frozen=True)
@@ -64,6 +79,10 @@ class HandoffService:
         return outcome
 
     def _ticket_for(self, req: HandoffRequest) -> HandoffOutcome:
+        if req.ticket_code:
+            named = self._tickets.get(req.ticket_code)
+            if named is not None:
+                return HandoffOutcome("ticket", named, False)
         existing = self._tickets.open_for_sender(req.sender_id)
         if existing and not req.description:
             return HandoffOutcome("ticket", existing, False)

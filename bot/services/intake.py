@@ -20,8 +20,14 @@ DIGRESSION_INTENTS = frozenset(
     {
         "faq", "bot_challenge", "ask_capabilities", "greet", "thank", "out_of_scope",
         "request_human", "cancel", "goodbye", "faq_feedback", "faq_select", "handback",
+        # A threat, abuse or a customer chasing a complaint (bot/nlu/escalation.py).
+        # Not a STOP intent: in the complaint description it *is* the description
+        # (the form goes on; the urgent ticket then goes to a person).
+        "escalate",
     }
 )
+ESCALATE_INTENT = "escalate"
+_TICKET_CHECK_SLOTS = ("ticket_code", "ticket_contact")
 # Interrupt even free-text questions such as the description.
 STOP_INTENTS = frozenset({"cancel", "request_human", "handback"})
 MIN_CONFIDENCE = 0.6
@@ -52,6 +58,10 @@ def is_digression(requested_slot: Optional[str], intent: Optional[str], confiden
         return False
     if requested_slot in ("complaint_description",) and intent not in STOP_INTENTS:
         return False
+    if intent == ESCALATE_INTENT and requested_slot in _TICKET_CHECK_SLOTS:
+        # "KN-000123 chưa ai xử lý" while checking a ticket: the customer wants
+        # more than its status, even though the message carries the code.
+        return True
     if intent in STOP_INTENTS and len(words(text)) <= 12:
         return True
     return not carries_data(text)

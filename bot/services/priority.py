@@ -3,15 +3,9 @@ from __future__ import annotations
 
 from typing import Iterable, Optional
 
+from bot.services.escalation import is_threat
 from bot.text import contains_phrase, fold, nfc
 
-# Threats of police, courts or fraud go straight to a manager (seed 004:
-# escalate immediately, never settle it alone).
-_URGENT_PHRASES = (
-    "lua dao", "bao cong an", "cong an", "khoi kien", "kien ra toa", "se kien", "di kien",
-    "toa an", "luat su", "ba0 cong an", "scam", "scammer", "fraud", "police", "lawyer",
-    "sue you", "lawsuit", "court",
-)
 _HIGH_PHRASES = (
     "khan cap", "can gap", "rat gap", "gap lam", "gap gap", "ngay lap tuc", "urgent",
     "asap", "immediately", "emergency", "right now",
@@ -21,8 +15,10 @@ _HIGH_CATEGORIES = {"refund_payment"}
 
 
 def has_urgent_words(text: Optional[str]) -> bool:
-    folded = fold(text)
-    return any(contains_phrase(folded, p) for p in _URGENT_PHRASES)
+    # Threats of police, courts or fraud go straight to a manager (seed 004:
+    # escalate immediately, never settle it alone). One list, in
+    # bot/services/escalation.py, for the priority and for the live handoff.
+    return is_threat(text)
 
 
 def has_high_words(text: Optional[str]) -> bool:
@@ -50,3 +46,24 @@ def derive_priority(
     ):
         return "high"
     return "normal"
+
+
+PRIORITY_STEPS = ("normal", "high", "urgent")
+
+PRIORITY_LABELS = {
+    "vi": {"normal": "bình thường", "high": "cao", "urgent": "khẩn cấp"},
+    "en": {"normal": "normal", "high": "high", "urgent": "urgent"},
+}
+
+
+def _rank(priority: Optional[str]) -> int:
+    return PRIORITY_STEPS.index(priority) if priority in PRIORITY_STEPS else 0
+
+
+def at_least(priority: str, minimum: Optional[str]) -> str:
+    return PRIORITY_STEPS[max(_rank(priority), _rank(minimum))]
+
+
+def raised(priority: str, minimum: Optional[str] = None) -> str:
+    """One step up (normal → high → urgent, urgent stays), and at least `minimum`."""
+    return at_least(PRIORITY_STEPS[min(_rank(priority) + 1, len(PRIORITY_STEPS) - 1)], minimum)

@@ -30,3 +30,15 @@ def due_times(priority: str, created_at: datetime) -> tuple[datetime, datetime]:
 
 def hours(delta: timedelta) -> int:
     return int(delta.total_seconds() // 3600)
+
+
+def follow_up_due(priority: str, acknowledge_due_at: datetime, acknowledged_at, now: datetime) -> datetime:
+    """When a person will next contact the customer about a ticket handed over now.
+
+    The acknowledgement deadline while it is still ahead; once the ticket was
+    acknowledged (a customer chasing it) or the deadline has passed, the
+    priority's acknowledgement time from now: never a time already gone.
+    """
+    if acknowledged_at is None and acknowledge_due_at >= now:
+        return acknowledge_due_at
+    return now + SERVICE_LEVELS[priority].acknowledge

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable, List, Optional
 
 from sqlalchemy import func, select
@@ -12,12 +12,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.categories import CATEGORIES
 from bot.parsers import format_ticket_code, normalize_contact, ticket_id_from_code
-from bot.services.priority import derive_priority
-from bot.services.sla import due_times
+from bot.services.priority import at_least, derive_priority, raised
+from bot.services.sla import SERVICE_LEVELS, due_times
 from bot.store.db import session_scope
 from bot.store.models import Conversation, Customer, Ticket, TicketEvent, utcnow
 
 logger = logging.getLogger(__name__)
+
+ESCALATED_NOTE = "escalated by customer"
+# Two angry messages in a row are one outburst, not two escalations; it also
+# makes a retried action harmless.
+ESCALATION_COOLDOWN = timedelta(minutes=2)
 
 STATUSES = ("new", "acknowledged", "in_progress", "waiting_customer", "resolved", "closed")
 OPEN_STATUSES = ("new", "acknowledged", "in_progress", "waiting_customer")
@@ -363,3 +368,55 @@ class TicketService:
                     ticket.resolved_at = now
             session.flush()
             return _view(ticket)
+
+    def escalate(
+        self, code: str, sender_id: Optional[str] = None, contact: Optional[str] = None,
+        minimum: Optional[str] = None, note: str = ESCALATED_NOTE,
+    ) -> Optional[TicketView]:
+        """The customer pushes their ticket up; None when the asker does not own it.
+
+        Ownership as for a status check (find_for_requester): the conversation
+        that opened it, or the phone/email on it. The priority goes one step up
+        (normal → high → urgent), at least to `minimum`; the shorter promises of
+        the new priority count from now, never later than the ones already
+        made. A resolved or closed ticket is reopened: the customer says it is
+        not solved. The status history records who did it and why (`note`).
+        """
+        owned = self.find_for_requester(code, sender_id=sender_id, contact=contact)
+        if owned is None:
+            return None
+        with session_scope(self._factory) as session:
+            ticket = session.get(Ticket, owned.id)
+            now = self._clock()
+            recent = [
+                e for e in ticket.events
+                if e.author == "customer" and e.note.startswith(ESCALATED_NOTE)
+                and now - e.created_at < ESCALATION_COOLDOWN
+            ]
+            if recent:
+                # Within the cooldown only `minimum` can still raise it (a threat after a chaser).
+                priority = at_least(ticket.priority, minimum)
+                if priority == ticket.priority:
+                    return _view(ticket)
+            else:
+                priority = raised(ticket.priority, minimum)
+            status_from = ticket.status
+            reopened = ticket.status not in OPEN_STATUSES
+            if reopened:
+                ticket.status = "in_progress"
+                ticket.resolved_at = None
+            level = SERVICE_LEVELS[priority]
+            if ticket.acknowledged_at is None:
+                ticket.acknowledge_due_at = min(ticket.acknowledge_due_at, now + level.acknowledge)
+            resolve_by = now + level.resolve
+            ticket.resolve_due_at = resolve_by if reopened else min(ticket.resolve_due_at, resolve_by)
+            old_priority = ticket.priority
+            ticket.priority = priority
+            ticket.updated_at = now
+            ticket.events.append(
+                TicketEvent(status_from=status_from, status_to=ticket.status, author="customer", note=note, created_at=now)
+            )
+            session.flush()
+            view = _view(ticket)
+        logger.info("ticket %s escalated by its customer: %s -> %s", view.code, old_priority, view.priority)
+        return view

@@ -104,3 +104,143 @@ def test_a_miss_counts_only_after_a_previous_miss():
     assert not previous_turn_missed([user, answer, user])
     assert not previous_turn_missed([user, miss, user, answer, user])
     assert not previous_turn_missed([user])
+
+
+# -- handing over on a threat, abuse, a chased or a high-priority complaint --------
+
+
+def chat_tracker(text, sender="t-esc", intent="escalate", slots=None, earlier=()):
+    """A tracker outside any form: the earlier customer messages, then `text`."""
+    events, stamp = [], 2000.0
+    for said in (*earlier, text):
+        stamp += 1
+        events.append({"event": "user", "text": said, "timestamp": stamp,
+                       "parse_data": {"intent": {"name": intent, "confidence": 1.0}}})
+    latest = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": []}
+    return Tracker(sender, {"language": "vi", **(slots or {})}, latest, events, False, None, {}, "action_listen")
+
+
+def responses(messages):
+    return [m["response"] for m in messages]
+
+
+def test_a_threat_opens_an_urgent_ticket_and_hands_over(database):
+    from bot.actions.handoff import ActionEscalate
+
+    tracker = chat_tracker("shop lừa đảo, đơn DH100004 giao sai mà không đổi, tôi sẽ báo công an", sender="t-threat")
+    messages, slots, _ = run(ActionEscalate(), tracker)
+    assert responses(messages) == ["utter_threat_escalated", "utter_handoff_ticket"]
+    (ticket,) = registry.tickets().for_sender("t-threat")
+    assert ticket.priority == "urgent" and ticket.source == "handoff:threat"
+    assert ticket.order_number == "DH100004" and ticket.category == "wrong_item"  # staff need not ask again
+    assert messages[1]["code"] == ticket.code == slots["last_ticket_code"]
+    assert messages[1]["ack_hours"] == 1
+
+
+def test_abuse_gets_a_calm_line_then_a_person(database):
+    from bot.actions.handoff import ActionEscalate
+
+    messages, _, _ = run(ActionEscalate(), chat_tracker("dm giao hàng kiểu gì vậy", sender="t-abuse"))
+    assert responses(messages) == ["utter_deescalate", "utter_handoff_ticket"]
+    (ticket,) = registry.tickets().for_sender("t-abuse")
+    assert ticket.source == "handoff:abuse" and "dm giao hàng" in ticket.description
+
+
+def test_a_threat_pushes_the_open_ticket_to_urgent(database):
+    from bot.actions.handoff import ActionEscalate
+
+    _, slots, _ = run(ActionSubmitComplaint(), make_tracker(FILLED, sender="t-open"))
+    code = slots["last_ticket_code"]
+    assert registry.tickets().get(code).priority != "urgent"
+    messages, _, _ = run(ActionEscalate(), chat_tracker("tôi sẽ kiện shop", sender="t-open"))
+    assert messages[-1]["code"] == code
+    ticket = registry.tickets().get(code)
+    assert ticket.priority == "urgent" and ticket.last_event.note == "escalated by customer (threat)"
+    assert len(registry.tickets().for_sender("t-open")) == 1
+
+
+def test_the_owner_escalates_their_ticket(database):
+    from bot.actions.handoff import ActionEscalate
+
+    _, slots, _ = run(ActionSubmitComplaint(), make_tracker(FILLED, sender="t-owner"))
+    code = slots["last_ticket_code"]
+    before = registry.tickets().get(code).priority
+    messages, _, _ = run(ActionEscalate(), chat_tracker(f"{code} mấy ngày rồi chưa ai xử lý, tôi muốn gặp quản lý",
+                                                         sender="t-owner"))
+    assert responses(messages) == ["utter_ticket_escalated", "utter_handoff_ticket"]
+    ticket = registry.tickets().get(code)
+    assert (before, ticket.priority) == ("normal", "high")
+    assert messages[0]["priority"] == "cao"
+    assert ticket.last_event.note == "escalated by customer" and ticket.last_event.author == "customer"
+    assert messages[1]["code"] == code  # the person gets this ticket, not a new one
+    assert len(registry.tickets().for_sender("t-owner")) == 1
+
+
+def test_without_a_code_the_customers_own_ticket_is_escalated(database):
+    from bot.actions.handoff import ActionEscalate
+
+    _, slots, _ = run(ActionSubmitComplaint(), make_tracker(FILLED, sender="t-nocode"))
+    messages, _, _ = run(ActionEscalate(), chat_tracker("sao khiếu nại của tôi chưa được giải quyết", sender="t-nocode"))
+    assert registry.tickets().get(slots["last_ticket_code"]).priority == "high"
+    assert messages[-1]["code"] == slots["last_ticket_code"]
+
+
+def test_someone_elses_ticket_is_not_escalated(database):
+    from bot.actions.handoff import ActionEscalate
+
+    _, slots, _ = run(ActionSubmitComplaint(), make_tracker(FILLED, sender="t-victim"))
+    code = slots["last_ticket_code"]
+    messages, _, _ = run(ActionEscalate(), chat_tracker(f"escalate {code} now", sender="t-stranger"))
+    assert responses(messages) == ["utter_ticket_not_found"]  # same as a code that does not exist
+    ticket = registry.tickets().get(code)
+    assert ticket.priority == "normal" and len(ticket.events) == 1
+    assert registry.tickets().for_sender("t-stranger") == []
+    missing, _, _ = run(ActionEscalate(), chat_tracker("escalate KN-999999 now", sender="t-stranger"))
+    assert missing == messages
+
+
+def test_a_high_priority_complaint_also_goes_to_a_person(database):
+    filled = {**FILLED, "complaint_category": "refund_payment", "complaint_description": "trừ tiền 2 lần"}
+    messages, slots, _ = run(ActionSubmitComplaint(), make_tracker(filled, sender="t-high"))
+    assert responses(messages) == ["utter_ticket_created", "utter_handoff_priority"]
+    ticket = registry.tickets().get(slots["last_ticket_code"])
+    assert ticket.priority == "high" and messages[1]["code"] == ticket.code
+    # A normal one (another order: a second complaint about an order is high by itself) does not.
+    normal, _, _ = run(ActionSubmitComplaint(), make_tracker({**FILLED, "order_number": "DH100008"}, sender="t-normal"))
+    assert responses(normal) == ["utter_ticket_created"]
+
+
+def test_a_high_priority_complaint_joins_the_queue_when_staff_are_online(database, monkeypatch):
+    from bot.services.conversations import ConversationService
+    from bot.services.staff import StaffService
+    from bot.store.db import session_factory
+
+    monkeypatch.setenv("HOTRO_OPENING_HOURS", "00:00-24:00")
+    registry.settings.cache_clear()
+    factory = session_factory(registry.settings().database_url)
+    staff = StaffService(factory)
+    staff.add("lan", "correct horse battery")
+    staff.by_token(staff.issue_token("lan"))  # Lan is at the desk
+    filled = {**FILLED, "complaint_description": "áo giao sai màu, tôi sẽ báo công an"}
+    messages, _, _ = run(ActionSubmitComplaint(), make_tracker(filled, sender="t-queue"))
+    assert responses(messages) == ["utter_ticket_created", "utter_handoff_queued"]
+    assert messages[1]["position"] == 1
+    assert ConversationService(factory).owner("t-queue") == "queued"
+    assert registry.tickets().get(messages[1]["code"]).priority == "urgent"
+
+
+def test_the_detector_overrides_the_classifier_but_not_buttons():
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.nlu.escalation import EscalationDetector
+
+    def parsed(text, intent="nlu_fallback"):
+        message = Message(data={"text": text, "intent": {"name": intent, "confidence": 0.3},
+                                "intent_ranking": [{"name": intent, "confidence": 0.3}]})
+        EscalationDetector({}).process([message])
+        return message.get("intent")["name"], [r["name"] for r in message.get("intent_ranking")]
+
+    assert parsed("shop lua dao") == ("escalate", ["escalate", "nlu_fallback"])
+    assert parsed("this is a scam", intent="faq")[0] == "escalate"
+    assert parsed("kiện hàng bị móp", intent="inform") == ("inform", ["inform"])
+    assert parsed("/inform", intent="inform")[0] == "inform"

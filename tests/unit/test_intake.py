@@ -70,3 +70,14 @@ def test_summary_clips_long_descriptions():
 
 def test_intents_triggered_by_the_gateway_are_exact():
     assert is_digression("order_number", "handback", 0.0, "EXTERNAL: handback")
+
+
+def test_escalate_interrupts_questions_but_not_the_description():
+    from bot.services.intake import is_digression
+
+    # The description is free text: a threat in it is part of the complaint (the ticket turns urgent).
+    assert not is_digression("complaint_description", "escalate", 1.0, "shop lừa đảo, áo rách hết")
+    assert is_digression("order_number", "escalate", 1.0, "shop lừa đảo")
+    assert not is_digression("order_number", "escalate", 1.0, "DH100001 đây, đồ lừa đảo")  # it answers
+    # Checking a ticket and chasing it: escalate, even with the code in the message.
+    assert is_digression("ticket_code", "escalate", 1.0, "KN-000123 chưa ai xử lý")

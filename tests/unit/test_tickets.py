@@ -150,3 +150,86 @@ def test_handoff_without_a_ticket_opens_one_with_the_recent_messages(service):
     assert "/request_human" not in outcome.ticket.description
     # Retried: the same ticket.
     assert handoff.request(req).ticket.code == outcome.ticket.code
+
+
+# -- a customer escalating their ticket -------------------------------------------
+
+
+def test_only_the_owner_escalates_and_it_goes_one_step_up(service, clock):
+    ticket, _ = service.open(submission())
+    assert ticket.priority == "normal"
+    assert service.escalate(ticket.code, sender_id="someone-else") is None
+    assert service.escalate(ticket.code, sender_id="someone-else", contact="0999999999") is None
+    assert service.escalate("KN-999999", sender_id="s1") is None
+    assert service.get(ticket.code).priority == "normal"  # refused: nothing changed
+    assert len(service.get(ticket.code).events) == 1
+
+    clock.now += timedelta(hours=30)  # past the normal acknowledgement time
+    escalated = service.escalate(ticket.code, sender_id="s1")
+    assert escalated.priority == "high"
+    last = escalated.last_event
+    assert (last.author, last.note, last.status_from, last.status_to) == ("customer", "escalated by customer", "new", "new")
+    assert last.created_at == clock.now
+    # Never a later promise than before, and the shorter one counts from now.
+    assert escalated.acknowledge_due_at == ticket.acknowledge_due_at
+    assert escalated.resolve_due_at == min(ticket.resolve_due_at, clock.now + timedelta(hours=24))
+
+    clock.now += timedelta(minutes=5)
+    assert service.escalate(ticket.code, contact="0912 345 678").priority == "urgent"  # the phone proves it too
+    clock.now += timedelta(minutes=5)
+    assert service.escalate(ticket.code, sender_id="s1").priority == "urgent"  # the top stays the top
+    assert [e.note for e in service.get(ticket.code).events].count("escalated by customer") == 3
+
+
+def test_escalating_shortens_a_promise_still_ahead(service, clock):
+    ticket, _ = service.open(submission())
+    clock.now += timedelta(hours=1)
+    escalated = service.escalate(ticket.code, sender_id="s1")
+    assert escalated.acknowledge_due_at == clock.now + timedelta(hours=4)
+    assert escalated.acknowledge_due_at < ticket.acknowledge_due_at
+
+
+def test_two_angry_messages_in_a_row_are_one_step(service, clock):
+    ticket, _ = service.open(submission())
+    assert service.escalate(ticket.code, sender_id="s1").priority == "high"
+    clock.now += timedelta(seconds=30)
+    again = service.escalate(ticket.code, sender_id="s1")
+    assert again.priority == "high" and len(again.events) == 2
+    # ...but a threat still takes it to urgent.
+    threat = service.escalate(ticket.code, sender_id="s1", minimum="urgent", note="escalated by customer (threat)")
+    assert threat.priority == "urgent" and threat.last_event.note == "escalated by customer (threat)"
+
+
+def test_escalating_a_resolved_ticket_reopens_it(service, clock):
+    ticket, _ = service.open(submission())
+    service.set_status(ticket.code, "resolved", note="đã gửi hàng mới")
+    clock.now += timedelta(days=3)
+    reopened = service.escalate(ticket.code, sender_id="s1")
+    assert reopened.status == "in_progress" and reopened.resolved_at is None
+    assert reopened.last_event.status_from == "resolved" and reopened.last_event.status_to == "in_progress"
+    assert reopened.resolve_due_at == clock.now + timedelta(hours=24)
+
+
+def test_handoff_links_the_ticket_it_is_given(service):
+    handoff = HandoffService(service)
+    first, _ = service.open(submission(key="a"))
+    second, _ = service.open(submission(key="b"))
+    outcome = handoff.request(HandoffRequest("s1:handoff:7", "s1", "rest", "vi", "escalation", ticket_code=first.code))
+    assert outcome.ticket.code == first.code != second.code
+    assert not outcome.ticket_created
+
+
+def test_follow_up_promise_is_never_in_the_past():
+    from bot.services.sla import follow_up_due
+
+    now = datetime(2026, 11, 25, 10, 0)
+    ahead = now + timedelta(hours=3)
+    assert follow_up_due("normal", ahead, None, now) == ahead
+    assert follow_up_due("high", now - timedelta(hours=1), None, now) == now + timedelta(hours=4)
+    assert follow_up_due("urgent", ahead, now - timedelta(hours=2), now) == now + timedelta(hours=1)
+
+
+def test_handoff_reasons_are_a_fixed_list():
+    HandoffRequest("k", "s", "rest", "vi", "high_priority")
+    with pytest.raises(ValueError):
+        HandoffRequest("k", "s", "rest", "vi", "angry")
