@@ -57,7 +57,7 @@ def test_staff_take_over_a_widget_chat_from_the_desk(browser, stack):
         box.press("Enter")
         expect(log).to_contain_text(expected, timeout=30000)
 
-    say("đơn DH100014 bị giao sai màu, tôi muốn khiếu nại", "0934***666")
+    say("đơn DH100019 bị giao sai màu, tôi muốn khiếu nại", "0934***666")
     say("đồng ý", "Giao sai hàng")
     say("đúng rồi, gửi đi", "KN-")
     code = re.findall(r"KN-\d{6}", log.inner_text())[-1]
@@ -72,7 +72,7 @@ def test_staff_take_over_a_widget_chat_from_the_desk(browser, stack):
     transcript = desk.locator("#transcript")
     expect(transcript).to_contain_text(SCRIPT)  # shown as text, not run or rendered
     assert desk.locator("#transcript b, #transcript script").count() == 0
-    expect(desk.locator("#slots")).to_contain_text("DH100014")
+    expect(desk.locator("#slots")).to_contain_text("DH100019")
     expect(desk.locator("#conv-tickets")).to_contain_text(code)
     expect(desk.locator("#history-tickets")).to_contain_text(earlier)
     expect(desk.locator("#history-tickets")).to_contain_text("Lần trước: giao thiếu 1 hộp kem")
