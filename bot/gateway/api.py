@@ -84,6 +84,12 @@ async def me(request: web.Request) -> web.Response:
     return web.json_response({"name": staff.name, "display_name": staff.display_name})
 
 
+async def list_staff(request: web.Request) -> web.Response:
+    """Who a conversation or ticket can be assigned to."""
+    members = await _run(request.app[STAFF].all)
+    return web.json_response([{"name": m.name, "display_name": m.display_name} for m in members])
+
+
 async def list_conversations(request: web.Request) -> web.Response:
     owner = request.query.get("owner")
     if owner and owner not in OWNERS:
@@ -259,6 +265,7 @@ def add_api(app: web.Application, conversations: ConversationService, staff: Sta
     app.middlewares.append(require_staff)
     app.router.add_get("/api/openapi.yaml", openapi)
     app.router.add_get("/api/me", me)
+    app.router.add_get("/api/staff", list_staff)
     app.router.add_get("/api/conversations", list_conversations)
     app.router.add_get("/api/conversations/{id}", get_conversation)
     app.router.add_post("/api/conversations/{id}/claim", claim)

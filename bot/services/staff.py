@@ -8,7 +8,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -94,6 +94,11 @@ class StaffService:
             if not password_matches(password, staff.password_hash):
                 return None
             return StaffMember(staff.id, staff.name, staff.display_name)
+
+    def all(self) -> List[StaffMember]:
+        with session_scope(self._factory) as session:
+            rows = session.execute(select(Staff).order_by(Staff.display_name)).scalars()
+            return [StaffMember(s.id, s.name, s.display_name) for s in rows]
 
     def get(self, name: str) -> Optional[StaffMember]:
         with session_scope(self._factory) as session:

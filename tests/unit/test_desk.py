@@ -247,6 +247,8 @@ def test_assign_and_resolve_hands_the_conversation_back(desk_db):
 
     async def scenario(session, base):
         r = {}
+        async with session.get(base + "/api/staff", headers=headers) as response:
+            r["staff"] = await response.json()
         async with session.post(base + "/api/conversations/web-1/claim", json={"agent": "minh"},
                                 headers=headers) as response:
             r["assign"] = await response.json()
@@ -266,6 +268,7 @@ def test_assign_and_resolve_hands_the_conversation_back(desk_db):
         return r
 
     r = run_desk(desk_db, scenario)
+    assert r["staff"] == [{"name": "lan", "display_name": "Lan <Trưởng ca>"}, {"name": "minh", "display_name": "Minh"}]
     assert r["assign"] == {"id": "web-1", "owner": "agent", "agent": "minh"} and r["ghost"] == 400
     assert r["ticket_assign"]["assignee"] == "minh" and r["filtered"] == [ticket.code] and r["empty"] == 400
     assert r["resolve"]["status"] == "resolved"

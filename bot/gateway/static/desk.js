@@ -15,7 +15,7 @@
     description: "Description", waited: "waiting", nobody_waiting: "Nobody is waiting.", none: "None.",
     customer: "Customer", bot: "Bot", staff: "Staff", system: "System", note_by: "Note", owner: "Owner",
     channel: "Channel", open: "Open", error: "Could not reach the server: ", session: "Your session has expired.",
-    ack_due: "acknowledge by", resolve_due: "resolve by", contacts: "Known contacts: ", attachment: "Attachment"
+    assign_to: "Assign to", assign: "Assign", ack_due: "acknowledge by", resolve_due: "resolve by", contacts: "Known contacts: ", attachment: "Attachment"
   } : {
     queue: "Hàng chờ", tickets: "Phiếu khiếu nại", logout: "Đăng xuất", conversations: "Hội thoại",
     waiting: "Đang chờ", with_staff: "Đang có nhân viên", conversation: "Hội thoại", claim: "Nhận hội thoại",
@@ -26,7 +26,7 @@
     description: "Nội dung", waited: "đã chờ", nobody_waiting: "Không có ai đang chờ.", none: "Không có.",
     customer: "Khách", bot: "Bot", staff: "Nhân viên", system: "Hệ thống", note_by: "Ghi chú", owner: "Phụ trách",
     channel: "Kênh", open: "Mở", error: "Không kết nối được máy chủ: ", session: "Phiên đăng nhập đã hết hạn.",
-    ack_due: "hạn tiếp nhận", resolve_due: "hạn xử lý", contacts: "Liên hệ đã biết: ", attachment: "Tệp đính kèm"
+    assign_to: "Giao cho", assign: "Giao", ack_due: "hạn tiếp nhận", resolve_due: "hạn xử lý", contacts: "Liên hệ đã biết: ", attachment: "Tệp đính kèm"
   };
   var STATUSES = ["new", "acknowledged", "in_progress", "waiting_customer", "resolved", "closed"];
   var current = null;       // id of the open conversation
@@ -190,6 +190,18 @@
     api("POST", "/api/conversations/" + encodeURIComponent(current) + "/release")
       .then(function () { return Promise.all([openConversation(current), refreshLists()]); }).catch(failed);
   });
+  $("assign").addEventListener("click", function () {
+    var agent = $("assignee").value;
+    if (!agent || !current) return;
+    api("POST", "/api/conversations/" + encodeURIComponent(current) + "/claim", {agent: agent})
+      .then(function () { return Promise.all([openConversation(current), refreshLists()]); }).catch(failed);
+  });
+  api("GET", "/api/staff").then(function (members) {
+    members.forEach(function (m) {
+      if (m.name !== ME) $("assignee").appendChild(el("option", {"value": m.name}, m.display_name + " (" + m.name + ")"));
+    });
+    $("assign").disabled = $("assignee").disabled = !$("assignee").options.length;
+  }).catch(failed);
   function sender(formId, boxId, path) {
     $(formId).addEventListener("submit", function (event) {
       event.preventDefault();
