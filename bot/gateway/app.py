@@ -111,8 +111,7 @@ async def handle_customer_message(
     """Record the message; if the bot owns the conversation, ask Rasa and record its replies."""
     conversations = app[CONVERSATIONS]
     # The database is synchronous: keep it off the event loop.
-    await asyncio.to_thread(conversations.record, sender, "customer", text, channel)
-    owner = await asyncio.to_thread(conversations.owner, sender)
+    owner = await asyncio.to_thread(conversations.record, sender, "customer", text, channel)
     if owner != "bot":
         return []  # a person answers; their replies reach the customer through the channel
     replies = await _ask_rasa(app, sender, text, metadata)
@@ -121,11 +120,12 @@ async def handle_customer_message(
 
 
 async def _record_bot_replies(app: web.Application, sender: str, replies: List[Dict[str, Any]], channel: str) -> None:
-    for reply in replies:
-        data = {k: v for k, v in reply.items() if k not in ("recipient_id", "text")}
-        await asyncio.to_thread(
-            app[CONVERSATIONS].record, sender, "bot", reply.get("text") or "", channel, None, data or None
-        )
+    lines = [
+        ("bot", reply.get("text") or "", None, {k: v for k, v in reply.items() if k not in ("recipient_id", "text")} or None)
+        for reply in replies
+    ]
+    if lines:
+        await asyncio.to_thread(app[CONVERSATIONS].record_many, sender, lines, channel)
 
 
 async def handback(app: web.Application, sender: str) -> None:

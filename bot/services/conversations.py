@@ -78,21 +78,30 @@ class ConversationService:
         channel: str = "rest",
         author_name: Optional[str] = None,
         data: Optional[Dict[str, Any]] = None,
-    ) -> None:
-        if author_type not in AUTHORS:
-            raise ConversationError(f"author must be one of {', '.join(AUTHORS)}")
+    ) -> str:
+        """Add one message; returns who owns the conversation now (the gateway's next question, same transaction)."""
+        return self.record_many(sender_id, [(author_type, text, author_name, data)], channel)
+
+    def record_many(self, sender_id: str, lines: List[tuple], channel: str = "rest") -> str:
+        """Add (author_type, text, author_name, data) lines in one transaction; returns the owner."""
+        for author_type, *_ in lines:
+            if author_type not in AUTHORS:
+                raise ConversationError(f"author must be one of {', '.join(AUTHORS)}")
         with session_scope(self._factory) as session:
             conversation = get_or_create_conversation(session, sender_id, channel, "vi")
-            session.add(
-                Message(
-                    conversation_id=conversation.id,
-                    author_type=author_type,
-                    author_name=author_name,
-                    text=text or "",
-                    data=json.dumps(data, ensure_ascii=False) if data else None,
-                    created_at=self._clock(),
+            now = self._clock()
+            for author_type, text, author_name, data in lines:
+                session.add(
+                    Message(
+                        conversation_id=conversation.id,
+                        author_type=author_type,
+                        author_name=author_name,
+                        text=text or "",
+                        data=json.dumps(data, ensure_ascii=False) if data else None,
+                        created_at=now,
+                    )
                 )
-            )
+            return conversation.owner or "bot"
 
     def transcript(self, sender_id: str, for_staff: bool = False) -> List[TranscriptLine]:
         """Every message in order; the customer's view (for_staff=False) leaves out internal notes."""

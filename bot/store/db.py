@@ -21,8 +21,11 @@ def make_engine(url: str) -> Engine:
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - trivial
             cursor = dbapi_connection.cursor()
-            # WAL lets the CLI read while the action server writes.
+            # WAL lets the CLI read while the action server writes. With WAL, synchronous=NORMAL
+            # cannot corrupt the file; a power cut may lose the last commits, a crash loses nothing.
+            # It saves an fsync on every commit, which is most of the time the gateway spends.
             cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
