@@ -213,6 +213,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
             if error:
                 await socket.send_json({"type": "error", "error": error})
                 continue
+            await hub.echo(sender, {"type": "message", "author": "customer", "text": text, "buttons": []}, socket)
             replies = await handle_customer_message(request.app, sender, text, metadata, "web")
             for reply in replies:
                 await hub.deliver(sender, bot_message(reply))

@@ -39,16 +39,27 @@ class Hub:
     def connected(self, sender: str) -> bool:
         return bool(self._sockets.get(sender))
 
-    async def deliver_local(self, sender: str, message: Dict[str, Any]) -> int:
-        """Send to the conversation's tabs open on this instance; returns how many received it."""
+    async def deliver_local(self, sender: str, message: Dict[str, Any], exclude=None) -> int:
+        """Send to the conversation's tabs open on this instance (but `exclude`); returns how many received it."""
         delivered = 0
         for socket in list(self._sockets.get(sender, ())):
+            if socket is exclude:
+                continue
             try:
                 await socket.send_json(message)
                 delivered += 1
             except (ConnectionResetError, RuntimeError):
                 self.leave(sender, socket)
         return delivered
+
+    async def echo(self, sender: str, message: Dict[str, Any], origin) -> None:
+        """The customer's own message to their other open tabs (here and on other instances), not to `origin`.
+
+        Without it, a tab opened while a message is on its way shows the bot's answer but not the question.
+        """
+        await self.deliver_local(sender, message, exclude=origin)
+        if self.fanout is not None:
+            await self.fanout.publish(sender, message)
 
     async def deliver(self, sender: str, message: Dict[str, Any]) -> int:
         """Send to every open tab of the conversation (on any instance) and to its channel's outlet.

@@ -22,6 +22,7 @@ def test_customer_chats_in_the_widget_and_a_reload_keeps_the_conversation(browse
     box.press("Enter")
     expect(log).to_contain_text("<script>alert('x')</script><b>đậm</b>")  # shown as text
     assert page.locator(".hotro-log b").count() == 0 and dialogs == []
+    expect(log).to_contain_text("Mã đơn hàng cần có dạng", timeout=20000)  # answered before the reload
     page.reload()
     page.get_by_role("button", name="Mở khung chat hỗ trợ").click()
     expect(page.get_by_role("log")).to_contain_text("Mình là trợ lý hỗ trợ khách hàng", timeout=20000)

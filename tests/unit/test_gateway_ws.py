@@ -79,3 +79,29 @@ def test_a_telegram_conversation_cannot_be_opened_from_the_web(db_factory):
             await runner.cleanup()
 
     assert asyncio.run(main()) == 400
+
+
+def test_a_second_tab_sees_the_customers_message_and_the_answer(db_factory):
+    conversations = ConversationService(db_factory)
+
+    async def main():
+        runner = web.AppRunner(create_app(conversations, "http://127.0.0.1:9", db_factory))  # Rasa down: apology
+        await runner.setup()
+        port = free_port()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        try:
+            async with aiohttp.ClientSession() as session:
+                url = f"http://127.0.0.1:{port}/ws?sender=web-tabs"
+                async with session.ws_connect(url) as first, session.ws_connect(url) as second:
+                    await first.receive_json(timeout=5)
+                    await second.receive_json(timeout=5)
+                    await first.send_json({"type": "message", "text": "đơn của tôi đâu"})
+                    seen_by_second = [await second.receive_json(timeout=10) for _ in range(2)]
+                    seen_by_first = await first.receive_json(timeout=10)
+                    return seen_by_first, seen_by_second
+        finally:
+            await runner.cleanup()
+
+    seen_by_first, seen_by_second = asyncio.run(main())
+    assert [(m["author"], m["text"]) for m in seen_by_second] == [("customer", "đơn của tôi đâu"), ("bot", APOLOGY)]
+    assert (seen_by_first["author"], seen_by_first["text"]) == ("bot", APOLOGY)  # no echo to the tab that sent it
