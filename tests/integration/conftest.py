@@ -91,6 +91,16 @@ class Chat:
         return [b for r in self.last_replies for b in r.get("buttons", [])]
 
 
+def staff_api(stack, method, path, token, body=None, timeout=10):
+    """A call to the gateway's staff API with a bearer token; the decoded JSON answer."""
+    request = urllib.request.Request(
+        f"{stack.gateway_url}{path}", method=method, data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.load(response)
+
+
 @pytest.fixture
 def chat(stack, request):
     def make(sender=None, via_gateway=False):

@@ -7,7 +7,7 @@ import urllib.request
 
 from bot.services.conversations import ConversationService
 from bot.store.db import session_factory
-from tests.integration.conftest import TOKEN
+from tests.integration.conftest import TOKEN, staff_api
 
 
 def rasa_user_messages(stack, sender):
@@ -46,13 +46,6 @@ def test_no_message_reaches_rasa_while_a_person_owns_the_conversation(chat, stac
     assert "Xin chào" in c.say("xin chào")
 
 
-def _api(stack, method, path, token, body=None):
-    request = urllib.request.Request(
-        f"{stack.gateway_url}{path}", method=method, data=json.dumps(body).encode() if body is not None else None,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.load(response)
 
 
 def test_staff_take_over_through_the_api_and_give_back(chat, stack, tickets):
@@ -64,13 +57,13 @@ def test_staff_take_over_through_the_api_and_give_back(chat, stack, tickets):
     c = chat("gw-api", via_gateway=True)
     c.say("đơn DH100004 bị giao sai size")
     before = rasa_user_messages(stack, "gw-api")
-    assert _api(stack, "POST", "/api/conversations/gw-api/claim", token)["owner"] == "agent"
+    assert staff_api(stack, "POST", "/api/conversations/gw-api/claim", token)["owner"] == "agent"
     assert c.say("alo có ai không") == ""
-    _api(stack, "POST", "/api/conversations/gw-api/messages", token, {"text": "Chào anh, em là Minh"})
-    detail = _api(stack, "GET", "/api/conversations/gw-api", token)
+    staff_api(stack, "POST", "/api/conversations/gw-api/messages", token, {"text": "Chào anh, em là Minh"})
+    detail = staff_api(stack, "GET", "/api/conversations/gw-api", token)
     assert [line["author"] for line in detail["transcript"]][-3:] == ["system", "customer", "staff"]
     assert rasa_user_messages(stack, "gw-api") == before
-    _api(stack, "POST", "/api/conversations/gw-api/release", token)
+    staff_api(stack, "POST", "/api/conversations/gw-api/release", token)
     assert "Xin chào" in c.say("xin chào")
     try:
         urllib.request.urlopen(f"{stack.gateway_url}/api/conversations", timeout=10)
@@ -108,19 +101,19 @@ def test_live_handoff_when_staff_are_online(chat, stack):
     staff = StaffService(session_factory(stack.db_url))
     staff.add("thu", "correct horse battery", "Thu")
     token = staff.issue_token("thu")
-    _api(stack, "GET", "/api/conversations?owner=queued", token)  # Thu is at the desk
+    staff_api(stack, "GET", "/api/conversations?owner=queued", token)  # Thu is at the desk
     c = chat("gw-live", via_gateway=True)
     c.say("đơn DH100001 bị vỡ")
     reply = c.say("cho tôi gặp nhân viên")
     assert "hàng chờ" in reply and "KN-" in reply
-    queued = [row["id"] for row in _api(stack, "GET", "/api/conversations?owner=queued", token)]
+    queued = [row["id"] for row in staff_api(stack, "GET", "/api/conversations?owner=queued", token)]
     assert "gw-live" in queued
     before = rasa_user_messages(stack, "gw-live")
     assert c.say("mình chờ nhé") == ""  # waiting for a person: the bot stays quiet
     assert rasa_user_messages(stack, "gw-live") == before
-    _api(stack, "POST", "/api/conversations/gw-live/claim", token)
-    _api(stack, "POST", "/api/conversations/gw-live/messages", token, {"text": "Chào anh, em là Thu"})
-    _api(stack, "POST", "/api/conversations/gw-live/release", token)
+    staff_api(stack, "POST", "/api/conversations/gw-live/claim", token)
+    staff_api(stack, "POST", "/api/conversations/gw-live/messages", token, {"text": "Chào anh, em là Thu"})
+    staff_api(stack, "POST", "/api/conversations/gw-live/release", token)
     assert c.say("cảm ơn") != ""
 
 

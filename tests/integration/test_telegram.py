@@ -7,9 +7,7 @@ records what the bot sends and lets these tests play the customers and staff.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
-import urllib.request
 
 import aiohttp
 from sqlalchemy import select
@@ -18,7 +16,7 @@ from bot.services.conversations import ConversationService
 from bot.services.staff import StaffService
 from bot.store.db import session_factory, session_scope
 from bot.store.models import Customer
-from tests.integration.conftest import TELEGRAM_STAFF_CHAT
+from tests.integration.conftest import TELEGRAM_STAFF_CHAT, staff_api
 
 CODE = re.compile(r"KN-\d{6}")
 
@@ -33,12 +31,7 @@ def buttons_of(sent):
 
 
 def _api(stack, method, path, token, body=None):
-    request = urllib.request.Request(
-        f"{stack.gateway_url}{path}", method=method, data=json.dumps(body).encode() if body is not None else None,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=20) as response:
-        return json.load(response)
+    return staff_api(stack, method, path, token, body, timeout=20)  # a split reply takes several sends
 
 
 def _card_for(telegram_api, sender, timeout=60):

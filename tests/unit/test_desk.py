@@ -6,12 +6,11 @@ from datetime import datetime, timedelta
 import aiohttp
 import pytest
 import yaml
-from aiohttp import web
 from sqlalchemy import event
 
 from bot.config import ROOT
 from bot.gateway.app import create_app
-from bot.runner import free_port
+from tests.serving import serve
 from bot.services.conversations import ConversationService
 from bot.services.customers import CustomerService
 from bot.services.staff import SESSION_IDLE, StaffService, csrf_token
@@ -126,15 +125,11 @@ def test_history_includes_the_customer_record_of_a_verified_order(db_factory):
 
 def run_desk(factory, scenario):
     async def main():
-        app = create_app(ConversationService(factory), "http://127.0.0.1:9", factory)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        port = free_port()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
+        runner, base = await serve(create_app(ConversationService(factory), "http://127.0.0.1:9", factory))
         try:
             jar = aiohttp.CookieJar(unsafe=True)  # cookies for 127.0.0.1
             async with aiohttp.ClientSession(cookie_jar=jar) as session:
-                return await scenario(session, f"http://127.0.0.1:{port}")
+                return await scenario(session, base)
         finally:
             await runner.cleanup()
 

@@ -6,10 +6,9 @@ import uuid
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 from bot.gateway.app import create_app
-from bot.runner import free_port
+from tests.serving import serve
 from bot.services.conversations import ConversationService
 from bot.services.staff import StaffService
 
@@ -29,21 +28,13 @@ def redis_url():
     return REDIS_URL
 
 
-async def _serve(app):
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    return runner, f"http://127.0.0.1:{port}"
-
-
 def _run(db_factory, redis_urls, scenario):
     async def main():
         runners = []
         try:
             bases = []
             for url in redis_urls:
-                runner, base = await _serve(create_app(ConversationService(db_factory), "http://127.0.0.1:9", db_factory, url))
+                runner, base = await serve(create_app(ConversationService(db_factory), "http://127.0.0.1:9", db_factory, url))
                 runners.append(runner)
                 bases.append(base)
             async with aiohttp.ClientSession() as session:

@@ -5,11 +5,10 @@ from datetime import timedelta
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 from bot import cli
 from bot.gateway.app import create_app
-from bot.runner import free_port
+from tests.serving import serve
 from bot.services import registry
 from bot.services.conversations import ConversationService
 from bot.services.staff import StaffError, StaffService, hash_password, password_matches
@@ -71,14 +70,10 @@ class Api:
 
 def run_api(factory, scenario):
     async def main():
-        app = create_app(ConversationService(factory), "http://127.0.0.1:9", factory)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        port = free_port()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
+        runner, base = await serve(create_app(ConversationService(factory), "http://127.0.0.1:9", factory))
         try:
             async with aiohttp.ClientSession() as session:
-                return await scenario(Api(session, f"http://127.0.0.1:{port}", StaffService(factory).issue_token("lan")))
+                return await scenario(Api(session, base, StaffService(factory).issue_token("lan")))
         finally:
             await runner.cleanup()
 

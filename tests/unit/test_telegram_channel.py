@@ -16,7 +16,7 @@ from bot.channels.telegram.settings import TelegramSettings
 from bot.channels.telegram.setup import add_telegram
 from bot.gateway.app import create_app
 from bot.gateway.hub import Hub
-from bot.runner import free_port
+from tests.serving import serve
 from bot.services import registry
 from bot.services.conversations import ConversationService
 from bot.services.staff import StaffError, StaffService
@@ -55,25 +55,17 @@ class FakeRasa:
                                    "buttons": [{"title": "Hoàn tiền", "payload": LONG_PAYLOAD}]}])
 
 
-async def _serve(app):
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    return runner, f"http://127.0.0.1:{port}"
-
-
 def run_gateway(factory, fake, scenario, **settings):
     async def main():
         rasa = FakeRasa()
         rasa_app = web.Application()
         rasa_app.router.add_post("/webhooks/rest/webhook", rasa.webhook)
-        rasa_runner, rasa_url = await _serve(rasa_app)
+        rasa_runner, rasa_url = await serve(rasa_app)
         app = create_app(ConversationService(factory), rasa_url, factory)
         options = dict(bot_token=fake.token, api_url=fake.url, poll_timeout=1, staff_scan_seconds=0.2)
         options.update(settings)
         channel = add_telegram(app, factory, TelegramSettings(**options))
-        runner, url = await _serve(app)
+        runner, url = await serve(app)
         try:
             await asyncio.wait_for(channel.ready.wait(), 10)
             return await scenario(channel, rasa, url)
