@@ -11,6 +11,7 @@
     python -m bot faq check [--dir DIR]    validate the FAQ files (file:line: message)
     python -m bot faq report [--json]      questions with no answer or a 👎, most frequent first
     python -m bot faq eval FILE [--min-top1 0.9]   retrieval accuracy on held-out paraphrases
+    python -m bot faq cv [--misses]        accuracy on the FAQ's own questions, each fifth held out in turn
     python -m bot faq train-nlu            fold FAQ questions into data/nlu/faq_generated.yml
 """
 from __future__ import annotations
@@ -148,6 +149,16 @@ def _cmd_faq(args) -> int:
             write_report(result, Path(args.write), faq_dir, Path(args.file))
             print(f"written to {args.write}")
         return 1 if failed else 0
+    if args.action == "cv":
+        from bot.faq.evaluate import FORMS, cross_validate
+
+        result = cross_validate(faq_dir)
+        for form in FORMS:
+            print(f"{form:<13} top-1 {result.accuracy(form):6.1%} ({result.top1.get(form, 0)}/{result.total.get(form, 0)})")
+        if args.misses:
+            for form, expected, predicted, text in result.misses:
+                print(f"  miss [{form}] {expected} -> {predicted}: {text}")
+        return 0
     if args.action == "train-nlu":
         from bot.faq.nlu_export import export
 
@@ -234,6 +245,9 @@ def build_parser() -> argparse.ArgumentParser:
     feval.add_argument("--dir")
     feval.add_argument("--min-top1", type=float, default=0.90)
     feval.add_argument("--write", help="also write a Markdown report to this file")
+    fcv = fsub.add_parser("cv")
+    fcv.add_argument("--dir")
+    fcv.add_argument("--misses", action="store_true", help="list each question that found another entry")
     ftrain = fsub.add_parser("train-nlu")
     ftrain.add_argument("--dir")
     faq.set_defaults(func=_cmd_faq)

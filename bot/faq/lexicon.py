@@ -12,7 +12,7 @@ import re
 from functools import lru_cache
 from typing import Dict, List, Tuple
 
-from bot.text import fold
+from bot.text import fold, nfc
 
 CONCEPTS: Dict[str, Tuple[str, ...]] = {
     "c_ship": ("giao hang", "giao", "ship", "shipping", "ship hang", "van chuyen", "chuyen phat", "delivery",
@@ -100,13 +100,17 @@ CONCEPTS: Dict[str, Tuple[str, ...]] = {
 
 # Chat shorthand, expanded before the concepts are matched (folded forms).
 SHORTHAND: Dict[str, str] = {
-    "ko": "khong", "k": "khong", "hok": "khong", "hong": "khong", "kh": "khong", "hem": "khong",
+    "ko": "khong", "k": "khong", "hok": "khong", "kh": "khong", "hem": "khong",
     "dc": "duoc", "dk": "duoc", "đc": "duoc", "j": "gi", "z": "vay", "r": "roi", "ntn": "nhu the nao",
     "bn": "bao nhieu", "bnhieu": "bao nhieu", "mik": "minh", "mk": "mat khau", "tk": "tai khoan",
     "ck": "chuyen khoan", "sdt": "so dien thoai", "dt": "dien thoai", "sp": "san pham", "hd": "hoa don",
     "bh": "bao gio", "ms": "moi", "vs": "voi", "ship": "ship", "ad": "ad", "pls": "please", "plz": "please",
     "u": "you", "ur": "your", "thx": "thanks", "q": "question",
 }
+
+# Shorthand that is only shorthand with its diacritics: "hông" is "không", but
+# folded it would be "hong", which is "hỏng" (broken) as often as not.
+SHORTHAND_WITH_DIACRITICS: Dict[str, str] = {"hông": "khong"}
 
 STOPWORDS = frozenset(
     """shop oi ad a nhe nha vay ha khong ko k co minh toi em anh chi ban bn mik e cho hoi la thi the nao gi j
@@ -143,7 +147,10 @@ def _stem(token: str) -> str:
 def concept_text(text: str) -> str:
     """Folded words with synonyms replaced by concepts, fillers dropped and English lightly stemmed."""
     pattern, lookup = _phrase_pattern()
-    expanded = " ".join(SHORTHAND.get(token, token) for token in re.findall(r"[\w'-]+", fold(text)))
+    expanded = " ".join(
+        SHORTHAND_WITH_DIACRITICS.get(token) or SHORTHAND.get(fold(token), fold(token))
+        for token in re.findall(r"[\w'-]+", nfc(text).lower())
+    )
     folded = pattern.sub(lambda m: f" {lookup[m.group(1)]} ", expanded)
     tokens = re.findall(r"\w+", folded)
-    return " ".join(_stem(t) for t in tokens if t not in STOPWORDS)
+    return " ".join(t if t.startswith("c_") else _stem(t) for t in tokens if t not in STOPWORDS)

@@ -211,6 +211,32 @@ def test_concepts_join_languages_and_spellings():
     assert "shop" not in concept_text("shop ơi cho mình hỏi")  # filler words carry no meaning
 
 
+def test_broken_is_not_read_as_no():
+    from bot.faq.lexicon import concept_text
+
+    # "hỏng" (broken) folds to "hong"; only "hông" with its accent is chat for "không".
+    assert "c_damaged" in concept_text("hàng bị hỏng") and "c_damaged" in concept_text("hang bi hong")
+    assert "c_damaged" not in concept_text("đổi được hông shop") and "hong" not in concept_text("đổi được hông")
+
+
+def test_cross_validation_holds_each_question_out(faq_dir, capsys):
+    from bot.faq.evaluate import cross_validate
+
+    # A word found in one question only cannot be learned once that question is held out.
+    shipping = (faq_dir / "giao-hang.yml").read_text(encoding="utf-8")
+    (faq_dir / "giao-hang.yml").write_text(shipping.replace("Shop có COD không?", "Quokka xylophone?"), encoding="utf-8")
+    result = cross_validate(faq_dir, folds=2)
+    entries = FaqLibrary(faq_dir).entries
+    vi = sum(len(e.questions["vi"]) for e in entries)
+    en = sum(len(e.questions["en"]) for e in entries)
+    assert result.total == {"vi": vi, "vi_khong_dau": vi, "en": en}
+    assert sum(result.top1.values()) + len(result.misses) == 2 * vi + en
+    assert any(text == "Quokka xylophone?" for _, _, _, text in result.misses)
+    assert result.top1["en"] >= 1  # held-out English questions are still found through the others
+    assert cli.main(["faq", "cv", "--dir", str(faq_dir)]) == 0
+    assert "vi_khong_dau" in capsys.readouterr().out
+
+
 def test_faq_questions_can_be_exported_as_nlu_examples(faq_dir, tmp_path):
     from rasa.shared.nlu.training_data.loading import load_data
 
