@@ -35,6 +35,7 @@ class FakeTelegram:
         self._outage_until = 0.0
         self._outage_status = 502
         self._outage_on: Optional[tuple] = None  # (method, seconds, status): start an outage at the next such call
+        self.latency = 0.0  # seconds each call takes, so that concurrent senders overlap
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._runner: Optional[web.AppRunner] = None
         self._site: Optional[web.TCPSite] = None
@@ -251,6 +252,8 @@ class FakeTelegram:
             self.calls.append(call)
         if request.match_info["token"] != self.token:
             return self._error(401, "Unauthorized")
+        if self.latency:
+            await asyncio.sleep(self.latency)
         status = self._failure(method)
         if status:
             return self._error(status, "Bad Gateway" if status == 502 else "Internal Server Error")
@@ -342,3 +345,14 @@ class FakeTelegram:
 
     async def _api_getFile(self, params):
         return {"file_id": params.get("file_id"), "file_unique_id": "u", "file_size": 1, "file_path": "photos/1.jpg"}
+
+
+async def until(predicate: Callable[[], Any], timeout: float = 15.0, what: str = "condition") -> Any:
+    """In async tests: wait for `predicate()` (run in a thread, it may query the database) to be true."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = await asyncio.to_thread(predicate)
+        if value:
+            return value
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")

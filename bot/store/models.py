@@ -228,3 +228,29 @@ class TelegramCallback(Base):
     key = Column(String(40), primary_key=True)
     payload = Column(Text, nullable=False)
     created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class TelegramOutgoing(Base):
+    """A send to Telegram that must survive an outage and a restart (the durable outbox).
+
+    Rows of one chat go out in id order; a lease (claimed_by/claimed_until) lets several
+    gateways share the table without sending a row twice.
+    """
+
+    __tablename__ = "telegram_outbox"
+
+    id = Column(Integer, primary_key=True)
+    chat_id = Column(BigInteger, nullable=False)
+    method = Column(String(40), nullable=False)  # a python-telegram-bot Bot method, e.g. send_message
+    params = Column(Text, nullable=False)  # its keyword arguments (but chat_id) as Bot API JSON
+    what = Column(String(40), nullable=False, default="message")  # for logs: never the text itself
+    card_id = Column(Integer, ForeignKey("telegram_cards.id"))  # once sent: the card's message id is recorded
+    status = Column(String(10), nullable=False, default="pending")  # pending | sent | failed
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(DateTime, nullable=False, default=utcnow)
+    claimed_by = Column(String(80))
+    claimed_until = Column(DateTime)
+    last_error = Column(String(200))
+    message_id = Column(BigInteger)  # what Telegram returned
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    sent_at = Column(DateTime)

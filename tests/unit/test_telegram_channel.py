@@ -1,6 +1,5 @@
 """The Telegram channel in the gateway, against the fake Bot API and a stand-in for Rasa (no real Rasa needed)."""
 import asyncio
-import time
 from datetime import datetime, timedelta
 
 import aiohttp
@@ -24,17 +23,10 @@ from bot.services.tickets import ComplaintSubmission, TicketService
 from bot.services.customers import link_telegram_user
 from bot.store.db import session_scope
 from bot.store.models import Customer
-from tests.telegram_api import FakeTelegram
+from tests.telegram_api import until
 
 LONG_PAYLOAD = '/inform{"complaint_category":"refund_payment","order_number":"DH100001","note":"x"}'
 STAFF_CHAT = -2002
-
-
-@pytest.fixture
-def fake_telegram():
-    fake = FakeTelegram().start()
-    yield fake
-    fake.stop()
 
 
 class FakeRasa:
@@ -74,16 +66,6 @@ def run_gateway(factory, fake, scenario, **settings):
             await rasa_runner.cleanup()
 
     return asyncio.run(main())
-
-
-async def until(predicate, timeout=15.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = await asyncio.to_thread(predicate)
-        if value:
-            return value
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_long_polling_passes_language_and_sends_replies_with_short_button_data(db_factory, fake_telegram):
@@ -265,3 +247,32 @@ def test_cli_links_a_staff_member_to_a_telegram_user(sqlite_url, db_factory, mon
     StaffService(db_factory).add("minh", "correct horse battery")
     with pytest.raises(StaffError):
         StaffService(db_factory).link_telegram("minh", "123456789")
+
+
+def test_a_card_held_up_by_an_outage_is_posted_after_a_restart_and_replies_to_it_still_work(db_factory, fake_telegram):
+    TicketService(db_factory).open(ComplaintSubmission("u9", "web-card", "rest", "vi", "DH100002", True, "other",
+                                                       "họ lừa đảo tôi", None))
+    StaffService(db_factory).add("thu", "correct horse battery", "Thu")
+    StaffService(db_factory).link_telegram("thu", "820001")
+    fake_telegram.outage_at_next("sendMessage", seconds=600)  # Telegram goes down when the card is sent
+
+    async def during_the_outage(channel, rasa, _url):
+        await until(lambda: [c for c in fake_telegram.calls if c["method"] == "sendMessage"], what="an attempt")
+        return True
+
+    assert run_gateway(db_factory, fake_telegram, during_the_outage, staff_chat_id=STAFF_CHAT)
+    assert fake_telegram.sent_to(STAFF_CHAT) == []
+    fake_telegram.outage(0)
+
+    async def after_the_restart(channel, rasa, _url):
+        [card] = await until(lambda: fake_telegram.sent_to(STAFF_CHAT), what="the card")
+        await until(lambda: channel.store.sender_for_card_message(STAFF_CHAT, card["message_id"]), what="its message id")
+        fake_telegram.group_reply(STAFF_CHAT, fake_telegram.user(820001, "Thu"), card, "Chào chị, em là Thu")
+        await until(lambda: any(l.author_type == "staff" for l in ConversationService(db_factory).transcript("web-card")),
+                    what="the reply in the transcript")
+        await asyncio.sleep(0.5)  # more scans: the card is not posted again
+        return card
+
+    card = run_gateway(db_factory, fake_telegram, after_the_restart, staff_chat_id=STAFF_CHAT)
+    assert "web-card" in card["text"] and len(fake_telegram.sent_to(STAFF_CHAT)) == 1
+    assert ConversationService(db_factory).summary("web-card").agent == "thu"

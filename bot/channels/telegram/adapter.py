@@ -11,7 +11,6 @@ import asyncio
 import hmac
 import logging
 from collections import OrderedDict
-from functools import partial
 from typing import Dict, List, Optional, Set
 
 from aiohttp import web
@@ -26,6 +25,7 @@ from bot.channels.telegram.messages import (
     incoming_from_update, payload_from_callback_data, render,
 )
 from bot.channels.telegram.outbox import Outbox, backoff_delays
+from bot.channels.telegram.outbox_store import OutboxStore
 from bot.channels.telegram.settings import TelegramSettings
 from bot.channels.telegram.store import TelegramStore
 
@@ -53,7 +53,7 @@ class TelegramChannel:
         self.factory = factory
         self.store = TelegramStore(factory)
         self.bot = bot or make_bot(settings)
-        self.outbox = Outbox()
+        self.outbox = Outbox(OutboxStore(factory), self.bot)
         self.ready = asyncio.Event()
         self.staff = None
         if settings.staff_chat_id is not None:
@@ -75,7 +75,7 @@ class TelegramChannel:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.outbox.flush(timeout=5)
-        self.outbox.cancel()
+        await self.outbox.close()
         try:
             await self.bot.shutdown()
         except Exception:  # already closed, or never opened
@@ -83,6 +83,7 @@ class TelegramChannel:
 
     async def _run(self) -> None:
         await self._connect()
+        self.outbox.start()  # resumes what an earlier run (or a stopped gateway) left pending
         await asyncio.to_thread(self.store.forget_old_updates)
         if self.staff is not None:
             self._tasks.append(asyncio.create_task(self.staff.scan_forever()))
@@ -175,7 +176,10 @@ class TelegramChannel:
             pass
         chat = update.effective_chat
         if chat is not None and chat.type == "private":
-            self.outbox.put(chat.id, partial(self.bot.send_message, chat_id=chat.id, text=APOLOGY), "apology")
+            try:
+                await self.outbox.put(chat.id, "send_message", "apology", text=APOLOGY)
+            except Exception:  # polling must carry on
+                logger.exception("could not queue the apology for Telegram update %s", update.update_id)
 
     async def webhook(self, request: web.Request) -> web.Response:
         """Telegram's push (webhook mode); the secret header proves it comes from Telegram."""
@@ -231,8 +235,7 @@ class TelegramChannel:
     async def _on_customer_button(self, update: Update) -> None:
         query = update.callback_query
         # Answer first: the customer's app shows a spinner on the button until then.
-        chat_id = query.message.chat.id if query.message else query.from_user.id
-        self.outbox.put(chat_id, partial(self.bot.answer_callback_query, query.id), "callback answer")
+        self.outbox.answer_callback(query.id)
         payload = payload_from_callback_data(query.data or "", self._payloads)
         if payload is None and (query.data or "").startswith("h"):
             payload = await asyncio.to_thread(self.store.callback_payload, query.data)
@@ -301,12 +304,11 @@ class TelegramChannel:
             except Exception:  # the in-memory copy still serves the buttons until a restart
                 logger.exception("could not store Telegram button payloads")
         for piece in pieces:
-            self.outbox.put(chat_id, partial(self.bot.send_message, chat_id=chat_id, text=piece.text,
-                                             reply_markup=piece.markup()))
+            await self.outbox.put(chat_id, "send_message", text=piece.text, reply_markup=piece.markup())
         return bool(pieces)
 
     async def send_text(self, chat_id: int, text: str) -> None:
-        self.outbox.put(chat_id, partial(self.bot.send_message, chat_id=chat_id, text=text))
+        await self.outbox.put(chat_id, "send_message", text=text)
 
     def _remember(self, payloads: Dict[str, str], keep: int = 5000) -> None:
         for key, payload in payloads.items():

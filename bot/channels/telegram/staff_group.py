@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from functools import partial
 from typing import Optional
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
@@ -42,10 +41,6 @@ class StaffGroup:
         self.staff = StaffService(channel.factory)
 
     @property
-    def _bot(self):
-        return self.channel.bot
-
-    @property
     def _store(self):
         return self.channel.store
 
@@ -71,16 +66,9 @@ class StaffGroup:
         if facts is None:
             return 0
         card_id = await asyncio.to_thread(self._store.new_card, self.chat_id, facts.sender, kind)
-
-        async def remember_message(sent) -> None:
-            if sent is not None:
-                await asyncio.to_thread(self._store.set_card_message, card_id, sent.message_id)
-
-        self.channel.outbox.put(
-            self.chat_id,
-            partial(self._bot.send_message, chat_id=self.chat_id, text=card_text(facts), reply_markup=card_buttons(card_id)),
-            "staff card", remember_message,
-        )
+        # The card learns its message id when the send succeeds (even after a restart): replies to it need it.
+        await self.channel.outbox.put(self.chat_id, "send_message", "staff card", card_id=card_id,
+                                      text=card_text(facts), reply_markup=card_buttons(card_id))
         return 1
 
     # -- staff acting ----------------------------------------------------------------------
@@ -111,9 +99,8 @@ class StaffGroup:
         await self._answer(query, note)
         if query.message is not None:
             text = f"{query.message.text or ''}\n\n{note}"[:4096]
-            self.channel.outbox.put(self.chat_id, partial(
-                self._bot.edit_message_text, text=text, chat_id=self.chat_id, message_id=query.message.message_id,
-                reply_markup=markup), "card update")
+            await self.channel.outbox.put(self.chat_id, "edit_message_text", "card update", text=text,
+                                          message_id=query.message.message_id, reply_markup=markup)
 
     async def on_message(self, message: Message) -> None:
         """A reply to a card goes to that card's customer; anything else in the group is staff chatter."""
@@ -177,11 +164,9 @@ class StaffGroup:
         )
 
     async def _answer(self, query: CallbackQuery, text: str, alert: bool = False) -> None:
-        self.channel.outbox.put(self.chat_id, partial(
-            self._bot.answer_callback_query, query.id, text=text[:200], show_alert=alert), "callback answer")
+        self.channel.outbox.answer_callback(query.id, text=text[:200], show_alert=alert)
 
     async def _reply(self, message: Message, text: str) -> None:
-        self.channel.outbox.put(self.chat_id, partial(
-            self._bot.send_message, chat_id=self.chat_id, text=text,
-            reply_parameters=ReplyParameters(message_id=message.message_id, allow_sending_without_reply=True)),
-            "staff notice")
+        await self.channel.outbox.put(
+            self.chat_id, "send_message", "staff notice", text=text,
+            reply_parameters=ReplyParameters(message_id=message.message_id, allow_sending_without_reply=True))

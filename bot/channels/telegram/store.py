@@ -73,12 +73,6 @@ class TelegramStore:
             session.flush()
             return card.id
 
-    def set_card_message(self, card_id: int, message_id: int) -> None:
-        with session_scope(self._factory) as session:
-            card = session.get(TelegramCard, card_id)
-            if card is not None:
-                card.message_id = message_id
-
     def card(self, card_id: int) -> Optional[Tuple[str, Optional[int]]]:
         """(conversation, card message id)."""
         with session_scope(self._factory) as session:
