@@ -50,7 +50,7 @@ async def customer(session, url, sender, script, latencies):
         latencies.append(time.perf_counter() - started)
 
 
-async def run_level(url: str, users: int, rounds: int) -> dict:
+async def run_level(url: str, users: int, rounds: int, prefix: str = "bench") -> dict:
     latencies: list = []
     timeout = aiohttp.ClientTimeout(total=120)
     async with aiohttp.ClientSession(timeout=timeout) as session:
@@ -58,7 +58,7 @@ async def run_level(url: str, users: int, rounds: int) -> dict:
         for r in range(rounds):
             await asyncio.gather(
                 *(
-                    customer(session, url, f"bench-{users}-{r}-{i}", CONVERSATIONS[i % len(CONVERSATIONS)], latencies)
+                    customer(session, url, f"{prefix}-{users}-{r}-{i}", CONVERSATIONS[i % len(CONVERSATIONS)], latencies)
                     for i in range(users)
                 )
             )
@@ -97,9 +97,11 @@ def main() -> int:
     try:
         idle_mb = rss_mb(rasa_pid)
         for name, url in paths:
-            asyncio.run(run_level(url, 2, 1))  # warm-up
+            # Each path talks with customers of its own: a conversation carried on from the
+            # other path would have a longer history and repeat complaints, and cost more.
+            asyncio.run(run_level(url, 2, 1, f"warmup-{name}"))
             for users in levels:
-                result = asyncio.run(run_level(url, users, rounds))
+                result = asyncio.run(run_level(url, users, rounds, name))
                 result["rss_mb"] = rss_mb(rasa_pid)
                 result["gateway_mb"] = rss_mb(gateway_pid)
                 results[name].append(result)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from bot.text import contains_phrase, fold
+from bot.text import contains_any, contains_phrase, fold
 
 CATEGORIES = (
     "wrong_item",
@@ -95,6 +95,8 @@ def classify_category(text: Optional[str]) -> Optional[str]:
         return folded.strip()
     scores = {}
     for category, phrases in _KEYWORDS.items():
+        if not contains_any(folded, phrases):
+            continue
         hits = sum(1 for p in phrases if contains_phrase(folded, p))
         if hits:
             scores[category] = hits

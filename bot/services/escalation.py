@@ -30,10 +30,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable, Optional
 
 from bot.parsers import parse_ticket_code
-from bot.text import contains_phrase, fold, nfc
+from bot.text import contains_any, fold, nfc
 
 THREAT = "threat"
 ABUSE = "abuse"
@@ -145,10 +146,24 @@ def _excluded(word: Optional[str], words: frozenset) -> bool:
     return word in words or ("#" in words and word.isdigit())
 
 
+def _folded_pattern(phrase: Phrase) -> str:
+    return r"(?<![^\W_])" + r"\s+".join(re.escape(fold(w)) for w in phrase.text.split()) + r"(?![^\W_])"
+
+
+@lru_cache(maxsize=None)
+def _compiled(phrase: Phrase) -> "re.Pattern":
+    return re.compile(_folded_pattern(phrase))
+
+
+@lru_cache(maxsize=None)
+def _any_folded(phrases: tuple) -> "re.Pattern":
+    """One search that finds every message in which some phrase *might* match, so most messages stop there."""
+    return re.compile("|".join(_folded_pattern(p) for p in phrases))
+
+
 def _matches(phrase: Phrase, typed: str, folded: str) -> bool:
     wanted = phrase.text.split()
-    pattern = r"(?<![^\W_])" + r"\s+".join(re.escape(fold(w)) for w in wanted) + r"(?![^\W_])"
-    for match in re.finditer(pattern, folded):
+    for match in _compiled(phrase).finditer(folded):
         if _excluded(_word_before(folded, match.start()), phrase.not_after):
             continue
         if _excluded(_word_after(folded, match.end()), phrase.not_before):
@@ -168,6 +183,9 @@ def _any(phrases: Iterable[Phrase], text: Optional[str]) -> bool:
     if not typed.strip() or typed.startswith("/"):
         return False
     folded = fold(typed)
+    phrases = tuple(phrases)
+    if not _any_folded(phrases).search(folded):
+        return False
     return any(_matches(p, typed, folded) for p in phrases)
 
 
@@ -213,10 +231,10 @@ def asks_to_escalate(text: Optional[str]) -> bool:
     if not typed.strip() or typed.startswith("/"):
         return False
     folded = fold(typed)
-    if contains_phrase(folded, "escalate") or contains_phrase(folded, "escalation"):
+    if contains_any(folded, ("escalate", "escalation")):
         return True
-    about_ticket = parse_ticket_code(typed) is not None or any(contains_phrase(folded, w) for w in _TICKET_WORDS)
-    return about_ticket and any(contains_phrase(folded, p) for p in _CHASING)
+    about_ticket = parse_ticket_code(typed) is not None or contains_any(folded, _TICKET_WORDS)
+    return about_ticket and contains_any(folded, _CHASING)
 
 
 def trigger(text: Optional[str]) -> Optional[str]:

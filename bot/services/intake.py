@@ -10,7 +10,7 @@ from typing import Optional
 
 from bot.categories import classify_category
 from bot.parsers import parse_contact, parse_order_number, parse_ticket_code
-from bot.text import contains_phrase, fold, words
+from bot.text import contains_any, fold, words
 
 MAX_FAILED_ATTEMPTS = 2
 
@@ -96,7 +96,7 @@ def field_to_change(text: str, entity_value: Optional[str] = None) -> Optional[s
         return entity_value
     folded = fold(text)
     for field in ("order_number", "contact", "complaint_description", "complaint_category"):
-        if any(contains_phrase(folded, p) for p in _FIELD_PHRASES[field]):
+        if contains_any(folded, _FIELD_PHRASES[field]):
             return field
     return None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Iterable, Optional
 
 from bot.services.escalation import is_threat
-from bot.text import contains_phrase, fold, nfc
+from bot.text import contains_any, fold, nfc
 
 _HIGH_PHRASES = (
     "khan cap", "can gap", "rat gap", "gap lam", "gap gap", "ngay lap tuc", "urgent",
@@ -27,7 +27,7 @@ def has_high_words(text: Optional[str]) -> bool:
     if "gấp" in nfc(text).lower():
         return True
     folded = fold(text)
-    return any(contains_phrase(folded, p) for p in _HIGH_PHRASES)
+    return contains_any(folded, _HIGH_PHRASES)
 
 
 def derive_priority(
