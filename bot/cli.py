@@ -8,6 +8,7 @@
     python -m bot staff add NAME [--display-name TEXT] [--password-stdin]
     python -m bot staff token NAME         print a new API token (shown once)
     python -m bot staff link-telegram NAME TELEGRAM_USER_ID   answer customers from the Telegram staff group
+    python -m bot kpi [--days 7 | --from YYYY-MM-DD --to YYYY-MM-DD] [--json]   the team's figures
     python -m bot faq check [--dir DIR]    validate the FAQ files (file:line: message)
     python -m bot faq report [--json]      questions with no answer or a 👎, most frequent first
     python -m bot faq eval FILE [--min-top1 0.9]   retrieval accuracy on held-out paraphrases
@@ -197,6 +198,66 @@ def _cmd_staff(args) -> int:
     return 0
 
 
+def _minutes(d) -> str:
+    if not d.count:
+        return "-"
+    return f"median {_duration(d.median_minutes)}, 90% within {_duration(d.p90_minutes)} ({d.count})"
+
+
+def _duration(minutes: float) -> str:
+    if minutes < 90:
+        return f"{minutes:.0f} min"
+    return f"{minutes / 60:.1f} h"
+
+
+def _share(rate) -> str:
+    return "-" if rate is None else f"{rate:.0%}"
+
+
+def _cmd_kpi(args) -> int:
+    from datetime import datetime
+
+    from bot.gateway.kpi_api import period_from
+    from bot.services.kpis import KpiService
+
+    query = {"days": str(args.days)} if not (args.date_from or args.date_to) else \
+        {"from": args.date_from or "", "to": args.date_to or ""}
+    try:
+        start, end = period_from(query, datetime.utcnow())
+        report = KpiService(session_factory(registry.settings().database_url)).report(start, end)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        return 0
+    t, c, s, f = report.tickets, report.chats, report.satisfaction, report.faq
+    print(f"From {format_local(report.start, 'en')} to {format_local(report.end, 'en')} (Vietnam time)")
+    print("Tickets")
+    print(f"  opened                 {t.opened}   " + ", ".join(f"{k} {v}" for k, v in t.by_category.items()))
+    print(f"  acknowledged on time   {_share(t.acknowledged_on_time.rate)} "
+          f"({t.acknowledged_on_time.met} of {t.acknowledged_on_time.due} due)")
+    print(f"  resolved on time       {_share(t.resolved_on_time.rate)} "
+          f"({t.resolved_on_time.met} of {t.resolved_on_time.due} due)")
+    print(f"  time to acknowledge    {_minutes(t.time_to_acknowledge)}")
+    print(f"  time to resolve        {_minutes(t.time_to_resolve)}")
+    print(f"  open and overdue now   {t.open_overdue_now}")
+    print("Chats")
+    print(f"  conversations          {c.conversations}")
+    print(f"  resolved by the bot    {_share(c.resolved_by_bot_rate)} ({c.resolved_by_bot})")
+    print(f"  handed to a person     {c.handed_to_person} ({c.handoffs_unanswered} without a staff reply yet)")
+    print(f"  waiting in the queue   {_minutes(c.waiting_for_person)}")
+    print(f"  first staff response   {_minutes(c.first_response)}")
+    print("Satisfaction")
+    print(f"  ratings                {s.ratings}" + (f", average {s.average:.2f}/5, CSAT {_share(s.csat)}" if s.ratings else ""))
+    for agent, figures in s.by_agent.items():
+        print(f"    {agent:<20} {figures['ratings']} ratings, average {figures['average']:.2f}, "
+              f"CSAT {_share(figures['csat'])}")
+    print("FAQ")
+    print(f"  👍 {f.helpful}  👎 {f.not_helpful}  (helpful {_share(f.helpful_rate)}), no answer found {f.unanswered}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="hotro staff and operator tools")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -232,6 +293,13 @@ def build_parser() -> argparse.ArgumentParser:
     slink.add_argument("name")
     slink.add_argument("telegram_user_id")
     staff.set_defaults(func=_cmd_staff)
+
+    kpi = sub.add_parser("kpi", help="the team's figures: response times, on-time rates, CSAT, FAQ")
+    kpi.add_argument("--days", type=int, default=7, help="the last N days (default 7)")
+    kpi.add_argument("--from", dest="date_from", help="first day, YYYY-MM-DD (Vietnam time)")
+    kpi.add_argument("--to", dest="date_to", help="last day, included")
+    kpi.add_argument("--json", action="store_true")
+    kpi.set_defaults(func=_cmd_kpi)
 
     faq = sub.add_parser("faq", help="FAQ editor tools")
     fsub = faq.add_subparsers(dest="action", required=True)

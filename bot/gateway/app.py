@@ -41,11 +41,14 @@ def create_app(conversations: ConversationService, rasa_url: str, factory=None,
     if factory is not None:
         from bot.gateway.api import add_api
         from bot.gateway.desk import add_desk
+        from bot.gateway.kpi_api import add_kpi_api
+        from bot.services.kpis import KpiService
         from bot.services.customers import CustomerService
         from bot.services.staff import StaffService
         from bot.services.tickets import TicketService
 
         add_api(app, conversations, StaffService(factory), TicketService(factory), CustomerService(factory))
+        add_kpi_api(app, KpiService(factory))
         add_desk(app)
     app[CONVERSATIONS] = conversations
     app[RASA_URL] = rasa_url.rstrip("/")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.services.tickets import get_or_create_conversation
 from bot.store.db import session_scope
-from bot.store.models import Conversation, Message, Rating, utcnow
+from bot.store.models import Conversation, Message, OwnershipEvent, Rating, utcnow
 
 OWNERS = ("bot", "queued", "agent")
 AUTHORS = ("customer", "bot", "staff", "system", "note")
@@ -66,9 +66,15 @@ class ConversationService:
             raise ConversationError("an agent owner needs the staff member's name")
         with session_scope(self._factory) as session:
             conversation = get_or_create_conversation(session, sender_id, channel, "vi")
+            now = self._clock()
+            agent = agent if owner == "agent" else None
+            if (conversation.owner or "bot", conversation.agent) != (owner, agent):
+                # The history, not only the current owner: waiting and response times are measured from it.
+                session.add(OwnershipEvent(conversation_id=conversation.id, owner_from=conversation.owner or "bot",
+                                           owner_to=owner, agent=agent, created_at=now))
             conversation.owner = owner
-            conversation.agent = agent if owner == "agent" else None
-            conversation.owner_since = self._clock()
+            conversation.agent = agent
+            conversation.owner_since = now
 
     def record(
         self,

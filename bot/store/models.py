@@ -189,6 +189,19 @@ class Rating(Base):
     created_at = Column(DateTime, nullable=False, default=utcnow)
 
 
+class OwnershipEvent(Base):
+    """A change of who owns a conversation: when it was queued, claimed and handed back (for the KPIs)."""
+
+    __tablename__ = "ownership_events"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(Integer, ForeignKey("conversations.id"), nullable=False, index=True)
+    owner_from = Column(String(20), nullable=False)
+    owner_to = Column(String(20), nullable=False)
+    agent = Column(String(100))
+    created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+
+
 class TelegramCard(Base):
     """A handoff card posted in the Telegram staff group: a reply to it goes to this conversation."""
 
