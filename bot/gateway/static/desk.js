@@ -15,7 +15,15 @@
     description: "Description", waited: "waiting", nobody_waiting: "Nobody is waiting.", none: "None.",
     customer: "Customer", bot: "Bot", staff: "Staff", system: "System", note_by: "Note", owner: "Owner",
     channel: "Channel", open: "Open", error: "Could not reach the server: ", session: "Your session has expired.",
-    assign_to: "Assign to", assign: "Assign", ack_due: "acknowledge by", resolve_due: "resolve by", contacts: "Known contacts: ", attachment: "Attachment"
+    assign_to: "Assign to", assign: "Assign", ack_due: "acknowledge by", resolve_due: "resolve by", contacts: "Known contacts: ", attachment: "Attachment",
+    kpis: "Figures", period: "Period", day1: "Last 24 hours", day7: "Last 7 days", day30: "Last 30 days",
+    day90: "Last 90 days", by_agent: "Ratings by staff member", by_category: "Tickets by category", ratings: "Ratings",
+    average: "Average", count: "Tickets", opened: "Tickets opened", ack_on_time: "Acknowledged on time",
+    resolved_on_time: "Resolved on time", overdue_now: "Open and overdue now", time_to_ack: "Time to acknowledge",
+    time_to_resolve: "Time to resolve", by_bot: "Resolved by the bot", handed: "Handed to a person",
+    first_response: "First staff response", queue_wait: "Wait in the queue", csat: "CSAT (4–5 of 5)",
+    faq_helpful: "FAQ answers found helpful", faq_unanswered: "FAQ questions with no answer", of: "of", median: "median",
+    no_reply: "without a reply yet"
   } : {
     queue: "Hàng chờ", tickets: "Phiếu khiếu nại", logout: "Đăng xuất", conversations: "Hội thoại",
     waiting: "Đang chờ", with_staff: "Đang có nhân viên", conversation: "Hội thoại", claim: "Nhận hội thoại",
@@ -26,7 +34,15 @@
     description: "Nội dung", waited: "đã chờ", nobody_waiting: "Không có ai đang chờ.", none: "Không có.",
     customer: "Khách", bot: "Bot", staff: "Nhân viên", system: "Hệ thống", note_by: "Ghi chú", owner: "Phụ trách",
     channel: "Kênh", open: "Mở", error: "Không kết nối được máy chủ: ", session: "Phiên đăng nhập đã hết hạn.",
-    assign_to: "Giao cho", assign: "Giao", ack_due: "hạn tiếp nhận", resolve_due: "hạn xử lý", contacts: "Liên hệ đã biết: ", attachment: "Tệp đính kèm"
+    assign_to: "Giao cho", assign: "Giao", ack_due: "hạn tiếp nhận", resolve_due: "hạn xử lý", contacts: "Liên hệ đã biết: ", attachment: "Tệp đính kèm",
+    kpis: "Thống kê", period: "Khoảng thời gian", day1: "24 giờ qua", day7: "7 ngày qua", day30: "30 ngày qua",
+    day90: "90 ngày qua", by_agent: "Đánh giá theo nhân viên", by_category: "Phiếu theo loại", ratings: "Lượt đánh giá",
+    average: "Trung bình", count: "Số phiếu", opened: "Phiếu mới", ack_on_time: "Tiếp nhận đúng hạn",
+    resolved_on_time: "Xử lý đúng hạn", overdue_now: "Đang quá hạn", time_to_ack: "Thời gian tiếp nhận",
+    time_to_resolve: "Thời gian xử lý", by_bot: "Bot tự giải quyết", handed: "Chuyển cho nhân viên",
+    first_response: "Phản hồi đầu tiên của nhân viên", queue_wait: "Thời gian chờ trong hàng", csat: "CSAT (4–5 sao)",
+    faq_helpful: "Câu trả lời FAQ hữu ích", faq_unanswered: "Câu hỏi FAQ chưa có trả lời", of: "trên", median: "trung vị",
+    no_reply: "chưa được trả lời"
   };
   var STATUSES = ["new", "acknowledged", "in_progress", "waiting_customer", "resolved", "closed"];
   var current = null;       // id of the open conversation
@@ -253,15 +269,69 @@
   }
   $("ticket-filters").addEventListener("change", refreshTickets);
 
-  function showView(name) {
-    $("view-queue").hidden = name !== "queue";
-    $("view-tickets").hidden = name !== "tickets";
-    $("tab-queue").setAttribute("aria-pressed", String(name === "queue"));
-    $("tab-tickets").setAttribute("aria-pressed", String(name === "tickets"));
-    if (name === "tickets") refreshTickets();
+  // -- figures (KPIs) ------------------------------------------------------------------
+  function share(rate) { return rate === null || rate === undefined ? "—" : Math.round(rate * 100) + "%"; }
+  function span(d) {
+    if (!d || !d.count) return "—";
+    var m = d.median_minutes;
+    return (m < 90 ? Math.round(m) + " min" : (m / 60).toFixed(1) + " h") + " (" + T.median + ", " + d.count + ")";
   }
-  $("tab-queue").addEventListener("click", function () { showView("queue"); });
-  $("tab-tickets").addEventListener("click", function () { showView("tickets"); });
+  function card(label, value, detail, id) {
+    var box = el("div", {"class": "card", "id": "kpi-" + id});
+    box.appendChild(el("span", {"class": "label"}, label));
+    box.appendChild(el("strong", {}, value));
+    if (detail) box.appendChild(el("span", {"class": "sub"}, detail));
+    return box;
+  }
+  function refreshKpis() {
+    var days = $("kpi-period").elements.days.value;
+    return api("GET", "/api/kpis?days=" + encodeURIComponent(days)).then(function (k) {
+      var t = k.tickets, c = k.chats, s = k.satisfaction, f = k.faq, cards = $("kpi-cards");
+      clear(cards);
+      [
+        [T.opened, String(t.opened), "", "opened"],
+        [T.ack_on_time, share(t.acknowledged_on_time.rate), t.acknowledged_on_time.met + " " + T.of + " " + t.acknowledged_on_time.due, "ack"],
+        [T.resolved_on_time, share(t.resolved_on_time.rate), t.resolved_on_time.met + " " + T.of + " " + t.resolved_on_time.due, "resolved"],
+        [T.overdue_now, String(t.open_overdue_now), "", "overdue"],
+        [T.time_to_ack, span(t.time_to_acknowledge), "", "time-ack"],
+        [T.time_to_resolve, span(t.time_to_resolve), "", "time-resolve"],
+        [T.by_bot, share(c.resolved_by_bot_rate), c.resolved_by_bot + " " + T.of + " " + c.conversations, "bot"],
+        [T.handed, String(c.handed_to_person), c.handoffs_unanswered + " " + T.no_reply, "handed"],
+        [T.first_response, span(c.first_response), "", "first-response"],
+        [T.queue_wait, span(c.waiting_for_person), "", "queue-wait"],
+        [T.csat, share(s.csat), s.ratings ? s.ratings + " " + T.ratings.toLowerCase() + ", " + T.average.toLowerCase() + " " + s.average : "", "csat"],
+        [T.faq_helpful, share(f.helpful_rate), "👍 " + f.helpful + " · 👎 " + f.not_helpful, "faq"],
+        [T.faq_unanswered, String(f.unanswered), "", "faq-unanswered"]
+      ].forEach(function (c) { cards.appendChild(card(c[0], c[1], c[2], c[3])); });
+      var agents = $("kpi-agents");
+      clear(agents);
+      Object.keys(s.by_agent).forEach(function (name) {
+        var a = s.by_agent[name], row = el("tr");
+        [name, a.ratings, a.average, share(a.csat)].forEach(function (v) { row.appendChild(el("td", {}, v)); });
+        agents.appendChild(row);
+      });
+      var categories = $("kpi-categories");
+      clear(categories);
+      Object.keys(t.by_category).forEach(function (name) {
+        var row = el("tr");
+        row.appendChild(el("td", {}, name));
+        row.appendChild(el("td", {}, t.by_category[name]));
+        categories.appendChild(row);
+      });
+    }).catch(failed);
+  }
+  $("kpi-period").addEventListener("change", refreshKpis);
+
+  var VIEWS = ["queue", "tickets", "kpis"];
+  function showView(name) {
+    VIEWS.forEach(function (v) {
+      $("view-" + v).hidden = name !== v;
+      $("tab-" + v).setAttribute("aria-pressed", String(name === v));
+    });
+    if (name === "tickets") refreshTickets();
+    if (name === "kpis") refreshKpis();
+  }
+  VIEWS.forEach(function (v) { $("tab-" + v).addEventListener("click", function () { showView(v); }); });
 
   // Polling keeps the desk simple and correct behind any proxy; every 3 s is plenty for a chat queue.
   function tick() {
