@@ -8,6 +8,7 @@
     python -m bot staff add NAME [--display-name TEXT] [--password-stdin]
     python -m bot staff token NAME         print a new API token (shown once)
     python -m bot staff link-telegram NAME TELEGRAM_USER_ID   answer customers from the Telegram staff group
+    python -m bot customers forget PHONE|EMAIL|KN-CODE|CONVERSATION [--yes]   erase a customer's personal data
     python -m bot kpi [--days 7 | --from YYYY-MM-DD --to YYYY-MM-DD] [--json]   the team's figures
     python -m bot faq check [--dir DIR]    validate the FAQ files (file:line: message)
     python -m bot faq report [--json]      questions with no answer or a 👎, most frequent first
@@ -214,6 +215,31 @@ def _share(rate) -> str:
     return "-" if rate is None else f"{rate:.0%}"
 
 
+def _cmd_customers(args) -> int:
+    import os
+
+    from bot.config import ROOT
+    from bot.services.privacy import PrivacyService, erase_rasa_history, rasa_settings
+
+    service = PrivacyService(session_factory(registry.settings().database_url))
+    erasure = service.find(args.who)
+    if erasure is None:
+        print("no conversation, ticket or customer matches that phone, email, ticket code or conversation id")
+        return 1
+    print(f"{len(erasure.sender_ids)} conversation(s) with {erasure.messages} message(s), "
+          f"{len(erasure.ticket_codes)} ticket(s) ({', '.join(erasure.ticket_codes) or '-'}), "
+          f"{len(erasure.customer_ids)} customer record(s)")
+    if not args.yes:
+        print("nothing was changed; add --yes to erase all of it")
+        return 0
+    service.erase(erasure)
+    dotenv = ROOT / ".env"
+    tracker_url, rasa_url, token = rasa_settings(os.environ, dotenv.read_text() if dotenv.exists() else "")
+    print("erased: texts, contacts, names and Telegram ids (tickets and orders are kept without them)")
+    print(erase_rasa_history(erasure.sender_ids, tracker_url, rasa_url, token))
+    return 0
+
+
 def _cmd_kpi(args) -> int:
     from datetime import datetime
 
@@ -293,6 +319,13 @@ def build_parser() -> argparse.ArgumentParser:
     slink.add_argument("name")
     slink.add_argument("telegram_user_id")
     staff.set_defaults(func=_cmd_staff)
+
+    customers = sub.add_parser("customers", help="a customer's personal data")
+    csub = customers.add_subparsers(dest="action", required=True)
+    cforget = csub.add_parser("forget", help="erase everything a customer wrote and their contacts, on request")
+    cforget.add_argument("who", help="their phone, email, a ticket code (KN-000123) or a conversation id")
+    cforget.add_argument("--yes", action="store_true", help="really erase (without it: only show what would go)")
+    customers.set_defaults(func=_cmd_customers)
 
     kpi = sub.add_parser("kpi", help="the team's figures: response times, on-time rates, CSAT, FAQ")
     kpi.add_argument("--days", type=int, default=7, help="the last N days (default 7)")
