@@ -15,7 +15,8 @@
     description: "Description", waited: "waiting", nobody_waiting: "Nobody is waiting.", none: "None.",
     customer: "Customer", bot: "Bot", staff: "Staff", system: "System", note_by: "Note", owner: "Owner",
     channel: "Channel", open: "Open", error: "Could not reach the server: ", session: "Your session has expired.",
-    assign_to: "Assign to", assign: "Assign", ack_due: "acknowledge by", resolve_due: "resolve by", contacts: "Known contacts: ", attachment: "Attachment"
+    assign_to: "Assign to", assign: "Assign", ack_due: "acknowledge by", resolve_due: "resolve by", contacts: "Known contacts: ", attachment: "Attachment",
+    photo: "Customer's photo (click to open full size)", file_unavailable: "Could not load the file from Telegram (open the link for the reason)"
   } : {
     queue: "Hàng chờ", tickets: "Phiếu khiếu nại", logout: "Đăng xuất", conversations: "Hội thoại",
     waiting: "Đang chờ", with_staff: "Đang có nhân viên", conversation: "Hội thoại", claim: "Nhận hội thoại",
@@ -26,7 +27,8 @@
     description: "Nội dung", waited: "đã chờ", nobody_waiting: "Không có ai đang chờ.", none: "Không có.",
     customer: "Khách", bot: "Bot", staff: "Nhân viên", system: "Hệ thống", note_by: "Ghi chú", owner: "Phụ trách",
     channel: "Kênh", open: "Mở", error: "Không kết nối được máy chủ: ", session: "Phiên đăng nhập đã hết hạn.",
-    assign_to: "Giao cho", assign: "Giao", ack_due: "hạn tiếp nhận", resolve_due: "hạn xử lý", contacts: "Liên hệ đã biết: ", attachment: "Tệp đính kèm"
+    assign_to: "Giao cho", assign: "Giao", ack_due: "hạn tiếp nhận", resolve_due: "hạn xử lý", contacts: "Liên hệ đã biết: ", attachment: "Tệp đính kèm",
+    photo: "Ảnh khách gửi (bấm để xem cỡ lớn)", file_unavailable: "Không tải được tệp từ Telegram (mở liên kết để xem lý do)"
   };
   var STATUSES = ["new", "acknowledged", "in_progress", "waiting_customer", "resolved", "closed"];
   var current = null;       // id of the open conversation
@@ -119,6 +121,19 @@
     });
     return select;
   }
+  // A photo as a thumbnail that opens full size in a new tab; any other file as a link with its name, which the
+  // server answers as a download (in a new tab, so that an error such as "too big" is readable).
+  function attachmentLink(url, attachment) {
+    var link = el("a", {"href": url, "target": "_blank", "rel": "noopener", "class": "attachment"});
+    if (attachment.kind !== "photo") {
+      link.textContent = "⬇ " + (attachment.file_name || T.attachment);
+      return link;
+    }
+    var img = el("img", {"src": url, "alt": T.photo, "title": T.photo});
+    img.addEventListener("error", function () { link.replaceChildren(el("span", {"class": "sub"}, T.file_unavailable)); });
+    link.appendChild(img);
+    return link;
+  }
   function renderTranscript(lines) {
     var log = $("transcript");
     if (lines.length === shownLines) return;
@@ -127,9 +142,8 @@
       var div = el("div", {"class": "msg " + line.author});
       var who = line.author === "note" ? T.note_by : (T[line.author] || line.author);
       div.appendChild(el("span", {"class": "who"}, who + (line.name ? " · " + line.name : "") + " · " + when(line.at)));
-      var attachment = line.data && line.data.attachment;
-      div.appendChild(document.createTextNode(line.text || (attachment ? "[" + T.attachment + ": " +
-        (attachment.file_name || attachment.kind || "") + "]" : "")));
+      div.appendChild(document.createTextNode(line.text || ""));
+      if (line.attachment_url) div.appendChild(attachmentLink(line.attachment_url, line.data.attachment));
       (line.data && line.data.buttons || []).forEach(function (b) {
         div.appendChild(el("span", {"class": "badge"}, b.title));
       });
