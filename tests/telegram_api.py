@@ -3,20 +3,36 @@
 Runs in its own thread with its own event loop, so synchronous tests and other
 processes (the gateway under test) can use it alike. It speaks the methods the
 channel uses, records every call, lets tests inject updates (messages, edits,
-button presses, photos, replies in a group) and simulates outages.
+button presses, photos, replies in a group), serves the files customers sent
+(getFile, then GET /file/bot<token>/<file_path>) and simulates outages.
 """
 from __future__ import annotations
 
 import asyncio
 import itertools
 import json
+import struct
 import threading
 import time
+import zlib
 from typing import Any, Callable, Dict, List, Optional
 
 from aiohttp import web
 
 from bot.runner import free_port
+
+MAX_DOWNLOAD = 20 * 1024 * 1024  # Telegram's getFile refuses bigger files
+
+
+def png(width: int = 4, height: int = 3) -> bytes:
+    """A real (grey) PNG picture, for tests where a browser has to decode what a customer sent."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
 
 BOT_USER = {"id": 999000, "is_bot": True, "first_name": "Hotro", "username": "hotro_test_bot"}
 COMPLEX = ("reply_markup", "allowed_updates", "reply_parameters", "link_preview_options", "entities")
@@ -28,6 +44,7 @@ class FakeTelegram:
         self.port = free_port()
         self.calls: List[Dict[str, Any]] = []
         self._updates: List[Dict[str, Any]] = []
+        self._files: Dict[str, Dict[str, Any]] = {}  # file id -> {"data", "path", "size"}
         self._confirmed = 0  # update ids below this were confirmed by an offset
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
@@ -68,7 +85,9 @@ class FakeTelegram:
         self._news = asyncio.Event()
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
+        # Telegram's own request log (its URLs hold the token) is not ours: tests look for the token in our logs.
+        self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await self._listen()
 
@@ -147,7 +166,18 @@ class FakeTelegram:
         edited = dict(message, text=text, edit_date=int(time.time()))
         self._push({"edited_message": edited})
 
-    def send_photo(self, user: Dict[str, Any], caption: Optional[str] = None) -> Dict[str, Any]:
+    def add_file(self, file_id: str, data: bytes, size: Optional[int] = None, path: Optional[str] = None) -> None:
+        """Telegram keeps `data` under `file_id`; `size` pretends it is bigger (getFile refuses over 20 MB);
+        `path`: the file_path getFile answers."""
+        with self._lock:
+            path = path or f"files/{len(self._files) + 1}-{file_id}"
+            self._files[file_id] = {"data": data, "path": path, "size": len(data) if size is None else size}
+
+    def send_photo(self, user: Dict[str, Any], caption: Optional[str] = None, data: Optional[bytes] = None
+                   ) -> Dict[str, Any]:
+        """The customer sends a photo (Telegram offers several sizes); `data`: the biggest size's bytes."""
+        if data is not None:
+            self.add_file(f"photo-big-{user['id']}", data)
         sizes = [{"file_id": f"photo-small-{user['id']}", "file_unique_id": "s1", "width": 90, "height": 90},
                  {"file_id": f"photo-big-{user['id']}", "file_unique_id": "b1", "width": 1280, "height": 960}]
         fields = {"photo": sizes}
@@ -157,7 +187,9 @@ class FakeTelegram:
         self._push({"message": message})
         return message
 
-    def send_document(self, user: Dict[str, Any], file_name: str) -> Dict[str, Any]:
+    def send_document(self, user: Dict[str, Any], file_name: str, data: Optional[bytes] = None) -> Dict[str, Any]:
+        if data is not None:
+            self.add_file(f"doc-{user['id']}", data)
         document = {"file_id": f"doc-{user['id']}", "file_unique_id": "d1", "file_name": file_name}
         message = self._message(self.private_chat(user), user, document=document)
         self._push({"message": message})
@@ -344,7 +376,30 @@ class FakeTelegram:
         return True
 
     async def _api_getFile(self, params):
-        return {"file_id": params.get("file_id"), "file_unique_id": "u", "file_size": 1, "file_path": "photos/1.jpg"}
+        with self._lock:
+            stored = self._files.get(str(params.get("file_id")))
+        if stored is None:
+            return self._error(400, "Bad Request: invalid file_id")
+        if stored["size"] > MAX_DOWNLOAD:
+            return self._error(400, "Bad Request: file is too big")
+        return {"file_id": params["file_id"], "file_unique_id": "u", "file_size": stored["size"],
+                "file_path": stored["path"]}
+
+    async def _download(self, request: web.Request) -> web.Response:
+        path = request.match_info["path"]
+        call = {"method": "download", "params": {"file_path": path}, "at": time.time(), "ok": False}
+        with self._lock:
+            self.calls.append(call)
+            stored = next((f for f in self._files.values() if f["path"] == path), None)
+        if request.match_info["token"] != self.token:
+            return self._error(401, "Unauthorized")
+        status = self._failure("download")
+        if status:
+            return self._error(status, "Bad Gateway")
+        if stored is None:
+            return self._error(404, "Not Found")
+        call["ok"] = True
+        return web.Response(body=stored["data"], content_type="application/octet-stream")
 
 
 async def until(predicate: Callable[[], Any], timeout: float = 15.0, what: str = "condition") -> Any:

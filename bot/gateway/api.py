@@ -15,6 +15,7 @@ from typing import Any, Optional
 
 from aiohttp import web
 
+from bot.gateway import attachments
 from bot.gateway.app import collected_slots, handback
 from bot.gateway.hub import HUB
 from bot.services.conversations import OWNERS, ConversationService
@@ -114,6 +115,7 @@ async def get_conversation(request: web.Request) -> web.Response:
     history = await _run(request.app[CUSTOMERS].history, sender)
     slots = await collected_slots(request.app, sender)
     own_tickets = [t for t in history.tickets if t.sender_id == sender]
+    attachment_urls = attachments.attachment_urls(sender, transcript)
     return web.json_response({
         "id": sender,
         "channel": summary.channel,
@@ -122,8 +124,8 @@ async def get_conversation(request: web.Request) -> web.Response:
         "owner_since": _iso(summary.owner_since),
         "transcript": [
             {"author": line.author_type, "name": line.author_name, "text": line.text, "data": line.data,
-             "at": _iso(line.created_at)}
-            for line in transcript
+             "at": _iso(line.created_at), "attachment_url": url}
+            for line, url in zip(transcript, attachment_urls)
         ],
         "slots": slots,
         "tickets": [t.as_dict() for t in own_tickets],
@@ -157,6 +159,15 @@ async def claim(request: web.Request) -> web.Response:
             else f"{staff.display_name} assigned the conversation to {assignee.display_name}")
     await _run(conversations.record, sender, "system", note)
     return web.json_response({"id": sender, "owner": "agent", "agent": assignee.name})
+
+
+async def get_attachment(request: web.Request) -> web.StreamResponse:
+    """A photo or file the customer sent (Telegram), by its place among the conversation's attachments."""
+    try:
+        return await attachments.serve(request.app, request.app[CONVERSATIONS], request.match_info["id"],
+                                       request.match_info["n"])
+    except attachments.Refused as exc:
+        return _error(exc.status, str(exc))
 
 
 async def post_message(request: web.Request) -> web.Response:
@@ -268,6 +279,7 @@ def add_api(app: web.Application, conversations: ConversationService, staff: Sta
     app.router.add_get("/api/staff", list_staff)
     app.router.add_get("/api/conversations", list_conversations)
     app.router.add_get("/api/conversations/{id}", get_conversation)
+    app.router.add_get("/api/conversations/{id}/attachments/{n}", get_attachment)
     app.router.add_post("/api/conversations/{id}/claim", claim)
     app.router.add_post("/api/conversations/{id}/messages", post_message)
     app.router.add_post("/api/conversations/{id}/notes", post_note)

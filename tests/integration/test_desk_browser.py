@@ -10,6 +10,8 @@ from bot.services.staff import StaffService
 from bot.services.tickets import ComplaintSubmission, TicketService
 from bot.store.db import session_factory, session_scope
 from bot.store.models import Order, Rating
+from tests.integration.conftest import staff_api
+from tests.telegram_api import png
 
 PASSWORD = "correct horse battery"
 SCRIPT = "<script>alert('x')</script><b>đậm</b>"
@@ -25,6 +27,20 @@ def _earlier_ticket(factory) -> str:
     return ticket.code
 
 
+def _log_in(browser, stack, name, dialogs):
+    """A browser context with `name` logged in to the desk, and its page."""
+    context = browser.new_context(locale="vi-VN", viewport={"width": 1400, "height": 900})
+    desk = context.new_page()
+    desk.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    desk.goto(stack.gateway_url + "/desk")
+    expect(desk).to_have_url(re.compile(r"/desk/login$"))
+    desk.get_by_label("Tên đăng nhập / Name").fill(name)
+    desk.get_by_label("Mật khẩu / Password").fill(PASSWORD)
+    desk.get_by_role("button", name="Đăng nhập / Log in").click()
+    expect(desk).to_have_url(re.compile(r"/desk$"))
+    return context, desk
+
+
 def test_staff_take_over_a_widget_chat_from_the_desk(browser, stack):
     factory = session_factory(stack.db_url)
     StaffService(factory).add("desk.thu", PASSWORD, "Thu")
@@ -32,15 +48,7 @@ def test_staff_take_over_a_widget_chat_from_the_desk(browser, stack):
     dialogs = []
 
     # Staff log in first: a person at the desk is what makes the live queue open.
-    desk_context = browser.new_context(locale="vi-VN", viewport={"width": 1400, "height": 900})
-    desk = desk_context.new_page()
-    desk.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    desk.goto(stack.gateway_url + "/desk")
-    expect(desk).to_have_url(re.compile(r"/desk/login$"))
-    desk.get_by_label("Tên đăng nhập / Name").fill("desk.thu")
-    desk.get_by_label("Mật khẩu / Password").fill(PASSWORD)
-    desk.get_by_role("button", name="Đăng nhập / Log in").click()
-    expect(desk).to_have_url(re.compile(r"/desk$"))
+    desk_context, desk = _log_in(browser, stack, "desk.thu", dialogs)
     expect(desk.locator(".me")).to_have_text("Thu")
 
     # The customer, on a phone, files a complaint, types some HTML, then asks for a person.
@@ -120,3 +128,29 @@ def test_staff_take_over_a_widget_chat_from_the_desk(browser, stack):
     say(f"kiểm tra phiếu {code}", "Đang xử lý")
     desk_context.close()
     shop_context.close()
+
+
+def test_staff_see_a_telegram_customers_photo_and_file_in_the_desk(browser, stack, telegram_api):
+    staff = StaffService(session_factory(stack.db_url))
+    staff.add("desk.anh", PASSWORD, "Anh")
+    user = telegram_api.user(720001, "Vy", "vi")
+    telegram_api.send_photo(user, caption="hộp bị móp", data=png(64, 48))
+    telegram_api.send_document(user, SCRIPT + ".pdf", data=b"%PDF-1.4 receipt")
+    telegram_api.wait_sent(720001, 2)
+    staff_api(stack, "POST", "/api/conversations/tg-720001/claim", staff.issue_token("desk.anh"))
+    dialogs = []
+    context, desk = _log_in(browser, stack, "desk.anh", dialogs)
+    desk.locator('#agent button[data-id="tg-720001"]').click()
+    thumbnail = desk.locator("#transcript a.attachment img")
+    expect(thumbnail).to_be_visible()
+    desk.wait_for_function("document.querySelector('#transcript a.attachment img').naturalWidth === 64")
+    # The file name is the customer's text: shown, never rendered.
+    expect(desk.locator("#transcript a.attachment").last).to_have_text("⬇ " + SCRIPT + ".pdf")
+    assert desk.locator("#transcript b, #transcript script").count() == 0
+    with context.expect_page() as opened:
+        thumbnail.click()
+    full_size = opened.value
+    full_size.wait_for_load_state()
+    assert full_size.url.endswith("/api/conversations/tg-720001/attachments/0")
+    assert full_size.evaluate("document.images[0].naturalWidth") == 64 and dialogs == []
+    context.close()

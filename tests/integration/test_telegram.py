@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import urllib.request
 
 import aiohttp
 from sqlalchemy import select
@@ -17,6 +18,7 @@ from bot.services.staff import StaffService
 from bot.store.db import session_factory, session_scope
 from bot.store.models import Customer
 from tests.integration.conftest import TELEGRAM_STAFF_CHAT, staff_api
+from tests.telegram_api import png
 
 CODE = re.compile(r"KN-\d{6}")
 
@@ -118,17 +120,34 @@ def test_an_edited_message_is_a_new_message(stack, telegram_api):
     assert customer_lines == ["xin chào", "tôi muốn khiếu nại"]
 
 
-def test_photos_are_acknowledged_and_attached_to_the_conversation(stack, telegram_api):
+def test_photos_are_acknowledged_attached_and_shown_to_staff(stack, telegram_api):
     user = telegram_api.user(710005, "Bao", "vi")
-    telegram_api.send_photo(user, caption="hàng bị vỡ như này")
+    telegram_api.send_photo(user, caption="hàng bị vỡ như này", data=png())
     [ack] = telegram_api.wait_sent(710005, 1)
     assert "ảnh" in ack["text"] and "đính kèm" in ack["text"]
-    telegram_api.send_document(user, "hoa-don.pdf")
+    telegram_api.send_document(user, "hoa-don.pdf", data=b"%PDF-1.4 receipt")
     telegram_api.wait_sent(710005, 2)
     attachments = [data["attachment"] for author, _, data in transcript(stack, "tg-710005")
                    if author == "customer" and data]
     assert attachments == [{"kind": "photo", "file_id": "photo-big-710005", "file_name": None},
                            {"kind": "document", "file_id": "doc-710005", "file_name": "hoa-don.pdf"}]
+    staff = StaffService(session_factory(stack.db_url))
+    staff.add("tg-files", "correct horse battery", "Files")
+    token = staff.issue_token("tg-files")
+    links = [line["attachment_url"] for line in _api(stack, "GET", "/api/conversations/tg-710005", token)["transcript"]
+             if line["attachment_url"]]
+    (photo_type, photo_disposition, photo), (document_type, document_disposition, document) = (
+        _download(stack, link, token) for link in links)
+    assert (photo_type, photo) == ("image/png", png()) and photo_disposition.startswith("inline")
+    assert (document_type, document) == ("application/octet-stream", b"%PDF-1.4 receipt")
+    assert document_disposition.startswith('attachment; filename="hoa-don.pdf"')
+
+
+def _download(stack, path, token):
+    """(Content-Type, Content-Disposition, body) of a file from the staff API."""
+    request = urllib.request.Request(stack.gateway_url + path, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=20) as response:
+        return response.headers["Content-Type"], response.headers["Content-Disposition"], response.read()
 
 
 def test_a_staff_reply_longer_than_telegram_allows_arrives_in_pieces(stack, telegram_api):

@@ -20,6 +20,7 @@ from telegram.error import Conflict, InvalidToken, TelegramError
 from telegram.request import HTTPXRequest
 
 from bot.channels.common import APOLOGY
+from bot.channels.telegram.files import TelegramFiles
 from bot.channels.telegram.messages import (
     BUTTON_EXPIRED, CHANNEL, UNSUPPORTED, Incoming, attachment_received, chat_for_sender, incoming_from_button,
     incoming_from_update, payload_from_callback_data, render,
@@ -54,6 +55,7 @@ class TelegramChannel:
         self.store = TelegramStore(factory)
         self.bot = bot or make_bot(settings)
         self.outbox = Outbox(OutboxStore(factory), self.bot)
+        self.files = TelegramFiles(self.bot)  # customers' photos and documents, for the desk
         self.ready = asyncio.Event()
         self.staff = None
         if settings.staff_chat_id is not None:

@@ -15,8 +15,12 @@ logger = logging.getLogger(__name__)
 def add_telegram(app: web.Application, factory: sessionmaker, settings: TelegramSettings = None):
     """Start the Telegram channel with the app; None (and one log line saying why) when it stays off."""
     settings = settings or TelegramSettings.from_env()
-    # httpx logs every request URL at INFO, and Bot API URLs contain the bot token.
+    # Bot API and file download URLs contain the bot token: httpx logs every request URL at INFO,
+    # python-telegram-bot its URLs at DEBUG.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    if logging.getLogger("telegram").getEffectiveLevel() < logging.INFO:
+        logging.getLogger("telegram").setLevel(logging.INFO)
     if not settings.enabled:
         logger.info("Telegram: off (set TELEGRAM_BOT_TOKEN to turn it on)")
         return None

@@ -23,7 +23,8 @@
     time_to_resolve: "Time to resolve", by_bot: "Resolved by the bot", handed: "Handed to a person",
     first_response: "First staff response", queue_wait: "Wait in the queue", csat: "CSAT (4–5 of 5)",
     faq_helpful: "FAQ answers found helpful", faq_unanswered: "FAQ questions with no answer", of: "of", median: "median",
-    no_reply: "without a reply yet"
+    no_reply: "without a reply yet",
+    photo: "Customer's photo (click to open full size)", file_unavailable: "Could not load the file from Telegram (open the link for the reason)"
   } : {
     queue: "Hàng chờ", tickets: "Phiếu khiếu nại", logout: "Đăng xuất", conversations: "Hội thoại",
     waiting: "Đang chờ", with_staff: "Đang có nhân viên", conversation: "Hội thoại", claim: "Nhận hội thoại",
@@ -42,7 +43,8 @@
     time_to_resolve: "Thời gian xử lý", by_bot: "Bot tự giải quyết", handed: "Chuyển cho nhân viên",
     first_response: "Phản hồi đầu tiên của nhân viên", queue_wait: "Thời gian chờ trong hàng", csat: "CSAT (4–5 sao)",
     faq_helpful: "Câu trả lời FAQ hữu ích", faq_unanswered: "Câu hỏi FAQ chưa có trả lời", of: "trên", median: "trung vị",
-    no_reply: "chưa được trả lời"
+    no_reply: "chưa được trả lời",
+    photo: "Ảnh khách gửi (bấm để xem cỡ lớn)", file_unavailable: "Không tải được tệp từ Telegram (mở liên kết để xem lý do)"
   };
   var STATUSES = ["new", "acknowledged", "in_progress", "waiting_customer", "resolved", "closed"];
   var current = null;       // id of the open conversation
@@ -135,6 +137,19 @@
     });
     return select;
   }
+  // A photo as a thumbnail that opens full size in a new tab; any other file as a link with its name, which the
+  // server answers as a download (in a new tab, so that an error such as "too big" is readable).
+  function attachmentLink(url, attachment) {
+    var link = el("a", {"href": url, "target": "_blank", "rel": "noopener", "class": "attachment"});
+    if (attachment.kind !== "photo") {
+      link.textContent = "⬇ " + (attachment.file_name || T.attachment);
+      return link;
+    }
+    var img = el("img", {"src": url, "alt": T.photo, "title": T.photo});
+    img.addEventListener("error", function () { link.replaceChildren(el("span", {"class": "sub"}, T.file_unavailable)); });
+    link.appendChild(img);
+    return link;
+  }
   function renderTranscript(lines) {
     var log = $("transcript");
     if (lines.length === shownLines) return;
@@ -143,9 +158,8 @@
       var div = el("div", {"class": "msg " + line.author});
       var who = line.author === "note" ? T.note_by : (T[line.author] || line.author);
       div.appendChild(el("span", {"class": "who"}, who + (line.name ? " · " + line.name : "") + " · " + when(line.at)));
-      var attachment = line.data && line.data.attachment;
-      div.appendChild(document.createTextNode(line.text || (attachment ? "[" + T.attachment + ": " +
-        (attachment.file_name || attachment.kind || "") + "]" : "")));
+      div.appendChild(document.createTextNode(line.text || ""));
+      if (line.attachment_url) div.appendChild(attachmentLink(line.attachment_url, line.data.attachment));
       (line.data && line.data.buttons || []).forEach(function (b) {
         div.appendChild(el("span", {"class": "badge"}, b.title));
       });
