@@ -53,6 +53,7 @@ class FakeTelegram:
         self._outage_status = 502
         self._outage_on: Optional[tuple] = None  # (method, seconds, status): start an outage at the next such call
         self.latency = 0.0  # seconds each call takes, so that concurrent senders overlap
+        self.blocked: set = set()  # chats whose user blocked the bot: sends answer 403
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._runner: Optional[web.AppRunner] = None
         self._site: Optional[web.TCPSite] = None
@@ -346,6 +347,8 @@ class FakeTelegram:
         if refusal:
             return refusal
         chat_id = int(params["chat_id"])
+        if chat_id in self.blocked:
+            return self._error(403, "Forbidden: bot was blocked by the user")
         chat = {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"}
         if chat_id > 0:
             chat["first_name"] = "Khách"

@@ -276,3 +276,26 @@ def test_a_card_held_up_by_an_outage_is_posted_after_a_restart_and_replies_to_it
     card = run_gateway(db_factory, fake_telegram, after_the_restart, staff_chat_id=STAFF_CHAT)
     assert "web-card" in card["text"] and len(fake_telegram.sent_to(STAFF_CHAT)) == 1
     assert ConversationService(db_factory).summary("web-card").agent == "thu"
+
+
+def test_staff_learn_in_the_transcript_when_a_customer_blocked_the_bot(db_factory, fake_telegram):
+    user = fake_telegram.user(611, "Bình", "vi")
+    StaffService(db_factory).add("lan", "correct horse battery", "Lan")
+    token = StaffService(db_factory).issue_token("lan")
+
+    async def scenario(channel, rasa, url):
+        fake_telegram.send_text(user, "cho tôi gặp nhân viên")
+        await until(lambda: fake_telegram.sent_to(611), what="the bot's reply")
+        fake_telegram.blocked.add(611)
+        headers = {"Authorization": f"Bearer {token}"}
+        async with aiohttp.ClientSession(headers=headers) as http:
+            await http.post(f"{url}/api/conversations/tg-611/claim")
+            async with http.post(f"{url}/api/conversations/tg-611/messages", json={"text": "Em là Lan ạ"}) as r:
+                assert r.status == 201
+        conversations = ConversationService(db_factory)
+        return await until(lambda: [line for line in conversations.transcript("tg-611", for_staff=True)
+                                    if line.author_type == "system" and "blocked" in line.text], what="the notice")
+
+    [notice] = run_gateway(db_factory, fake_telegram, scenario)
+    assert "Not delivered on Telegram" in notice.text
+    assert not [c for c in fake_telegram.sent_to(611) if "blocked" in c.get("text", "")]  # never sent to the customer

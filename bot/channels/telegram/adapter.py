@@ -23,9 +23,10 @@ from bot.channels.common import APOLOGY
 from bot.channels.telegram.files import TelegramFiles
 from bot.channels.telegram.messages import (
     BUTTON_EXPIRED, CHANNEL, UNSUPPORTED, Incoming, attachment_received, chat_for_sender, incoming_from_button,
+    sender_for_chat,
     incoming_from_update, payload_from_callback_data, render,
 )
-from bot.channels.telegram.outbox import Outbox, backoff_delays
+from bot.channels.telegram.outbox import BLOCKED, REFUSED, UNREACHABLE, Outbox, backoff_delays
 from bot.channels.telegram.outbox_store import OutboxStore
 from bot.channels.telegram.settings import TelegramSettings
 from bot.channels.telegram.store import TelegramStore
@@ -47,6 +48,15 @@ def make_bot(settings: TelegramSettings) -> Bot:
     )
 
 
+UNDELIVERED = {
+    BLOCKED: "Not delivered on Telegram: the customer has blocked the bot. Reach them another way "
+             "(the ticket's phone or email).",
+    REFUSED: "Not delivered on Telegram: Telegram refused the message.",
+    UNREACHABLE: "Not delivered on Telegram: Telegram could not be reached for a day. Reach the customer "
+                 "another way.",
+}
+
+
 class TelegramChannel:
     def __init__(self, app: web.Application, settings: TelegramSettings, factory: sessionmaker, bot: Bot = None):
         self.app = app
@@ -55,6 +65,7 @@ class TelegramChannel:
         self.store = TelegramStore(factory)
         self.bot = bot or make_bot(settings)
         self.outbox = Outbox(OutboxStore(factory), self.bot)
+        self.outbox.on_failed = self._undelivered
         self.files = TelegramFiles(self.bot)  # customers' photos and documents, for the desk
         self.ready = asyncio.Event()
         self.staff = None
@@ -308,6 +319,15 @@ class TelegramChannel:
         for piece in pieces:
             await self.outbox.put(chat_id, "send_message", text=piece.text, reply_markup=piece.markup())
         return bool(pieces)
+
+    async def _undelivered(self, chat_id: int, why: str) -> None:
+        """A line in the customer's transcript, so the staff member who wrote knows it never arrived."""
+        if chat_id == self.settings.staff_chat_id:
+            return  # a card the group missed: the log says so, and the desk shows the conversation anyway
+        from bot.gateway.app import CONVERSATIONS
+
+        await asyncio.to_thread(self.app[CONVERSATIONS].record, sender_for_chat(chat_id), "system", UNDELIVERED[why],
+                                CHANNEL)
 
     async def send_text(self, chat_id: int, text: str) -> None:
         await self.outbox.put(chat_id, "send_message", text=text)

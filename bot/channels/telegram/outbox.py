@@ -37,7 +37,8 @@ GIVE_UP_AFTER = timedelta(hours=24)
 METHODS = ("send_message", "edit_message_text")  # what a stored row may call
 OBJECTS = {"reply_markup": InlineKeyboardMarkup, "reply_parameters": ReplyParameters}  # stored as Bot API JSON
 REFUSALS = (BadRequest, Forbidden, InvalidToken)
-CALLBACK_DELAYS = (0.5, 1.0, 2.0)  # a button's spinner is only worth answering for a few seconds
+CALLBACK_DELAYS = (0.5, 1.0, 2.0)
+BLOCKED, REFUSED, UNREACHABLE = "blocked", "refused", "unreachable"  # why a send was given up  # a button's spinner is only worth answering for a few seconds
 
 Send = Callable[[], Awaitable[object]]
 
@@ -106,6 +107,9 @@ class Outbox:
         self._answers: Set[asyncio.Task] = set()
         self._scanner: Optional[asyncio.Task] = None
         self._flushing = False
+        # Told (chat id, BLOCKED | REFUSED | UNREACHABLE) when a send is given up, so staff learn
+        # that the customer never got their reply.
+        self.on_failed: Optional[Callable[[int, str], Awaitable[None]]] = None
 
     # -- queueing ------------------------------------------------------------------------
 
@@ -201,25 +205,33 @@ class Outbox:
             result = await getattr(self.bot, job.method)(chat_id=job.chat_id, **decode(job.params, self.bot))
         except REFUSALS as exc:
             logger.error("Telegram refused a %s (outbox %s): %s", job.what, job.id, type(exc).__name__)
-            await asyncio.to_thread(self.store.mark_failed, job.id, self.owner, _describe(exc))
+            await self._fail(job, _describe(exc), BLOCKED if isinstance(exc, Forbidden) else REFUSED)
             return None
         except TelegramError as exc:
             return await self._retry(job, exc)
         except Exception as exc:  # a row this code cannot send: it would fail the same way again
             logger.exception("Telegram outbox %s (%s) cannot be sent", job.id, job.what)
-            await asyncio.to_thread(self.store.mark_failed, job.id, self.owner, type(exc).__name__)
+            await self._fail(job, type(exc).__name__, REFUSED)
             return None
         message_id = getattr(result, "message_id", None)
         if not await asyncio.to_thread(self.store.mark_sent, job.id, self.owner, self.clock.now(), message_id):
             logger.warning("Telegram outbox %s was sent after its lease had passed to another gateway", job.id)
         return None
 
+    async def _fail(self, job: Job, error: str, why: str) -> None:
+        await asyncio.to_thread(self.store.mark_failed, job.id, self.owner, error)
+        if self.on_failed is not None:
+            try:
+                await self.on_failed(job.chat_id, why)
+            except Exception:  # the row is marked failed either way
+                logger.exception("Telegram outbox: reporting a failed send")
+
     async def _retry(self, job: Job, exc: TelegramError) -> Optional[float]:
         now = self.clock.now()
         if now - job.created_at >= timedelta(seconds=self.timing.give_up_after):
             logger.error("gave up sending a Telegram %s (outbox %s) after %s attempts: %s",
                          job.what, job.id, job.attempts, type(exc).__name__)
-            await asyncio.to_thread(self.store.mark_failed, job.id, self.owner, _describe(exc))
+            await self._fail(job, _describe(exc), UNREACHABLE)
             return None
         delay = _retry_after(exc) or self.timing.delay(job.attempts)
         if job.attempts == 1 or job.attempts % 30 == 0:  # an outage of hours must not flood the log
