@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action
@@ -124,7 +125,8 @@ class ActionTicketStatus(Action):
             category=label(ticket.category, language),
             status=STATUS_LABELS[language].get(ticket.status, ticket.status),
             ack_due=format_local(ticket.acknowledge_due_at, language),
-            resolve_due=format_local(ticket.resolve_due_at, language),
+            # While the shop waits for the customer, the deadline moves on with the wait.
+            resolve_due=format_local(ticket.resolve_due(datetime.utcnow()), language),
             last_update=last_update,
         )
         return reset

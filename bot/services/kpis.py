@@ -10,7 +10,9 @@ the customers' 1-5 ratings and the FAQ's 👍/👎.
 Definitions, so that a manager can check them by hand:
 - "on time": among the period's tickets whose deadline has passed or that met
   it, the share acknowledged (resolved) no later than the deadline. A ticket
-  still inside its deadline counts for neither side yet.
+  still inside its deadline counts for neither side yet. Time spent waiting
+  for the customer (status waiting_customer) does not count against the
+  resolution deadline.
 - "resolved by the bot": conversations in which the customer wrote during the
   period and that were never handed to a person then (the chat equivalent of
   first contact resolution).
@@ -28,6 +30,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
+from bot.services.sla import resolve_deadline
 from bot.store.db import session_scope
 from bot.store.models import FaqEvent, Message, OwnershipEvent, Rating, Ticket, utcnow
 
@@ -157,7 +160,7 @@ class KpiService:
             select(Ticket.created_at, Ticket.resolved_at).where(Ticket.resolved_at >= start, Ticket.resolved_at < end)
         ).all()
         overdue = session.execute(
-            select(Ticket.acknowledged_at, Ticket.acknowledge_due_at, Ticket.resolve_due_at)
+            select(Ticket.acknowledged_at, Ticket.acknowledge_due_at, Ticket.resolve_due_at, Ticket.sla_paused_at)
             .where(Ticket.status.in_(("new", "acknowledged", "in_progress", "waiting_customer")))
         ).all()
         return TicketKpis(
@@ -166,11 +169,12 @@ class KpiService:
             by_priority=dict(Counter(t.priority for t in opened).most_common()),
             by_channel=dict(Counter(t.channel for t in opened).most_common()),
             acknowledged_on_time=_on_time([(t.acknowledged_at, t.acknowledge_due_at) for t in opened], now),
-            resolved_on_time=_on_time([(t.resolved_at, t.resolve_due_at) for t in opened], now),
+            resolved_on_time=_on_time([(t.resolved_at, resolve_deadline(t.resolve_due_at, t.sla_paused_at, now)) for t in opened], now),
             time_to_acknowledge=Durations.of([t.acknowledged_at - t.created_at for t in opened if t.acknowledged_at]),
             time_to_resolve=Durations.of([r.resolved_at - r.created_at for r in resolved]),
             open_overdue_now=sum(
-                1 for ack, ack_due, resolve_due in overdue if resolve_due < now or (ack is None and ack_due < now)
+                1 for ack, ack_due, resolve_due, paused in overdue
+                if (paused is None and resolve_due < now) or (ack is None and ack_due < now)
             ),
         )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Optional
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,11 @@ PRIORITIES = tuple(SERVICE_LEVELS)
 def due_times(priority: str, created_at: datetime) -> tuple[datetime, datetime]:
     level = SERVICE_LEVELS[priority]
     return created_at + level.acknowledge, created_at + level.resolve
+
+
+def resolve_deadline(resolve_due_at: datetime, paused_at: Optional[datetime], now: datetime) -> datetime:
+    """The resolution deadline as of `now`: it moves on while the shop waits for the customer (paused)."""
+    return resolve_due_at + (now - paused_at) if paused_at is not None else resolve_due_at
 
 
 def hours(delta: timedelta) -> int:

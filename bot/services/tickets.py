@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.categories import CATEGORIES
 from bot.parsers import format_ticket_code, normalize_contact, ticket_id_from_code
 from bot.services.priority import at_least, derive_priority, raised
-from bot.services.sla import SERVICE_LEVELS, due_times
+from bot.services.sla import SERVICE_LEVELS, due_times, resolve_deadline
 from bot.store.db import session_scope
 from bot.store.models import Conversation, Customer, Ticket, TicketEvent, utcnow
 
@@ -101,6 +101,7 @@ class TicketView:
     acknowledged_at: Optional[datetime]
     resolved_at: Optional[datetime]
     events: List[TicketEventView] = field(default_factory=list)
+    sla_paused_at: Optional[datetime] = None
 
     @property
     def last_event(self) -> Optional[TicketEventView]:
@@ -111,7 +112,10 @@ class TicketView:
         if self.status not in OPEN_STATUSES:
             return False
         late_ack = self.acknowledged_at is None and self.acknowledge_due_at < now
-        return late_ack or self.resolve_due_at < now
+        return late_ack or self.resolve_due(now) < now
+
+    def resolve_due(self, now: datetime) -> datetime:
+        return resolve_deadline(self.resolve_due_at, self.sla_paused_at, now)
 
     def as_dict(self) -> dict:
         def iso(value: Optional[datetime]) -> Optional[str]:
@@ -137,6 +141,7 @@ class TicketView:
             "resolve_due_at": iso(self.resolve_due_at),
             "acknowledged_at": iso(self.acknowledged_at),
             "resolved_at": iso(self.resolved_at),
+            "sla_paused_since": iso(self.sla_paused_at),
             "history": [
                 {
                     "from": e.status_from,
@@ -148,6 +153,16 @@ class TicketView:
                 for e in self.events
             ],
         }
+
+
+def pause_resolution_clock(ticket: Ticket, now: datetime) -> None:
+    """Seed 004's 48 hours are the shop's time: waiting for the customer's answer does not count."""
+    if ticket.status == "waiting_customer":
+        if ticket.sla_paused_at is None:
+            ticket.sla_paused_at = now
+    elif ticket.sla_paused_at is not None:
+        ticket.resolve_due_at += now - ticket.sla_paused_at
+        ticket.sla_paused_at = None
 
 
 def _view(ticket: Ticket) -> TicketView:
@@ -172,6 +187,7 @@ def _view(ticket: Ticket) -> TicketView:
         resolve_due_at=ticket.resolve_due_at,
         acknowledged_at=ticket.acknowledged_at,
         resolved_at=ticket.resolved_at,
+        sla_paused_at=ticket.sla_paused_at,
         events=[
             TicketEventView(e.status_from, e.status_to, e.author, e.note, e.created_at) for e in ticket.events
         ],
@@ -366,6 +382,7 @@ class TicketService:
                     ticket.acknowledged_at = now
                 if status in ("resolved", "closed") and ticket.resolved_at is None:
                     ticket.resolved_at = now
+                pause_resolution_clock(ticket, now)
             session.flush()
             return _view(ticket)
 
@@ -405,6 +422,9 @@ class TicketService:
             if reopened:
                 ticket.status = "in_progress"
                 ticket.resolved_at = None
+            elif ticket.status == "waiting_customer":  # the customer has answered: the shop's turn again
+                ticket.status = "in_progress"
+                pause_resolution_clock(ticket, now)
             level = SERVICE_LEVELS[priority]
             if ticket.acknowledged_at is None:
                 ticket.acknowledge_due_at = min(ticket.acknowledge_due_at, now + level.acknowledge)

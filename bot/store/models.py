@@ -96,6 +96,8 @@ class Ticket(Base):
     resolve_due_at = Column(DateTime, nullable=False)
     acknowledged_at = Column(DateTime)
     resolved_at = Column(DateTime)
+    # Set while the status is waiting_customer: the resolution deadline moves on by the time spent waiting.
+    sla_paused_at = Column(DateTime)
 
     conversation = relationship("Conversation")
     customer = relationship("Customer")

@@ -170,3 +170,15 @@ def test_staff_api_serves_the_figures_from_what_the_desk_did(db_factory):
     assert body["chats"]["handoffs_unanswered"] == 0 and body["chats"]["resolved_by_bot_rate"] == 0.0
     assert body["start"].endswith("Z") and "acknowledged_on_time" in body["tickets"]
     assert (anonymous, bad_days, half_period) == (401, 400, 400)
+
+
+def test_time_waiting_for_the_customer_is_not_a_missed_deadline(db_factory):
+    clock = Clock(T0)
+    tickets = TicketService(db_factory, clock=clock)
+    ticket, _ = tickets.open(submission("waiting"))
+    clock.at(hours=10)
+    tickets.set_status(ticket.code, "waiting_customer", "lan")
+    clock.at(hours=60)  # past the 48 hours, but the shop has been waiting for the customer since hour 10
+    t = KpiService(db_factory, clock=clock).report(T0 - timedelta(hours=1)).tickets
+    assert (t.resolved_on_time.met, t.resolved_on_time.due) == (0, 0)
+    assert t.open_overdue_now == 0

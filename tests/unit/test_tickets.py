@@ -233,3 +233,35 @@ def test_handoff_reasons_are_a_fixed_list():
     HandoffRequest("k", "s", "rest", "vi", "high_priority")
     with pytest.raises(ValueError):
         HandoffRequest("k", "s", "rest", "vi", "angry")
+
+
+def test_waiting_for_the_customer_stops_the_resolution_clock(db_factory):
+    from datetime import datetime, timedelta
+
+    now = [datetime(2026, 11, 2, 1, 0)]
+    service = TicketService(db_factory, clock=lambda: now[0])
+    ticket, _ = service.open(ComplaintSubmission(
+        "pause", "s-pause", "web", "vi", None, False, "late_delivery", "chưa nhận được hàng", None))
+    due = ticket.resolve_due_at
+    now[0] += timedelta(hours=10)
+    waiting = service.set_status(ticket.code, "waiting_customer", "lan", "Chị gửi giúp em ảnh kiện hàng")
+    assert waiting.sla_paused_at == now[0]
+    # 60 hours later the 48-hour promise has not been broken: the shop was waiting.
+    now[0] += timedelta(hours=60)
+    assert not waiting.is_overdue(now[0]) and waiting.resolve_due(now[0]) == due + timedelta(hours=60)
+    back = service.set_status(ticket.code, "in_progress", "lan")
+    assert back.sla_paused_at is None and back.resolve_due_at == due + timedelta(hours=60)
+    assert not back.is_overdue(now[0] + timedelta(hours=37)) and back.is_overdue(now[0] + timedelta(hours=39))
+
+
+def test_a_ticket_already_late_stays_late_while_waiting(db_factory):
+    from datetime import datetime, timedelta
+
+    now = [datetime(2026, 11, 2, 1, 0)]
+    service = TicketService(db_factory, clock=lambda: now[0])
+    ticket, _ = service.open(ComplaintSubmission(
+        "late-pause", "s-late-pause", "web", "vi", None, False, "late_delivery", "chưa nhận được hàng", None))
+    service.set_status(ticket.code, "in_progress", "lan")
+    now[0] += timedelta(hours=50)
+    waiting = service.set_status(ticket.code, "waiting_customer", "lan")
+    assert waiting.is_overdue(now[0] + timedelta(hours=5))
