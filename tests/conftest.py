@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -28,12 +29,9 @@ def db_factory(sqlite_url):
     return _prepare(sqlite_url)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def any_db_factory(request, tmp_path):
-    """The same tests on SQLite and on PostgreSQL (the production database)."""
-    if request.param == "sqlite":
-        yield _prepare(f"sqlite:///{tmp_path / 'hotro.db'}")
-        return
+@contextmanager
+def postgres_database():
+    """A fresh PostgreSQL database (its URL and name), dropped afterwards; fails in CI when PostgreSQL is missing."""
     name = f"hotro_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
     try:
@@ -46,9 +44,36 @@ def any_db_factory(request, tmp_path):
         pytest.skip(f"PostgreSQL not reachable: {exc}")
     url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     try:
-        yield _prepare(url)
+        yield url, name
     finally:
-        session_factory(url).kw["bind"].dispose()
         with admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true'))
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def set_connections_allowed(name: str, allowed: bool) -> None:
+    """Take a test database down (refuse new connections, end open ones) or bring it back: a real outage."""
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS {"true" if allowed else "false"}'))
+            if not allowed:
+                conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"),
+                             {"name": name})
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_db_factory(request, tmp_path):
+    """The same tests on SQLite and on PostgreSQL (the production database)."""
+    if request.param == "sqlite":
+        yield _prepare(f"sqlite:///{tmp_path / 'hotro.db'}")
+        return
+    with postgres_database() as (url, _name):
+        factory = _prepare(url)
+        try:
+            yield factory
+        finally:
+            factory.kw["bind"].dispose()

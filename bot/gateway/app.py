@@ -18,7 +18,10 @@ from typing import Any, Dict, List, Optional
 import aiohttp
 from aiohttp import web
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.channels.common import APOLOGY, RESERVED_SENDER_PREFIXES, SILENT_COMMANDS, read_rest_body
+from bot.gateway.backlog import TranscriptBacklog
 from bot.gateway.hub import HUB, Hub
 from bot.services.conversations import ConversationService
 
@@ -29,6 +32,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 CONVERSATIONS = web.AppKey("conversations", ConversationService)
 RASA_URL = web.AppKey("rasa_url", str)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
+BACKLOG = web.AppKey("backlog", TranscriptBacklog)
 
 
 def create_app(conversations: ConversationService, rasa_url: str, factory=None,
@@ -51,6 +55,7 @@ def create_app(conversations: ConversationService, rasa_url: str, factory=None,
         add_kpi_api(app, KpiService(factory))
         add_desk(app)
     app[CONVERSATIONS] = conversations
+    app[BACKLOG] = TranscriptBacklog(conversations)
     app[RASA_URL] = rasa_url.rstrip("/")
 
     async def start_client(app_: web.Application) -> None:
@@ -59,8 +64,12 @@ def create_app(conversations: ConversationService, rasa_url: str, factory=None,
     async def close_client(app_: web.Application) -> None:
         await app_[HTTP].close()
 
+    async def close_backlog(app_: web.Application) -> None:
+        await app_[BACKLOG].close()
+
     app.on_startup.append(start_client)
     app.on_cleanup.append(close_client)
+    app.on_cleanup.append(close_backlog)
     app.router.add_get("/health", health)
     app.router.add_get("/", _file("index.html"))
     app.router.add_get("/widget.js", _file("widget.js"))
@@ -112,9 +121,7 @@ async def handle_customer_message(
     app: web.Application, sender: str, text: str, metadata: Any, channel: str
 ) -> List[Dict[str, Any]]:
     """Record the message; if the bot owns the conversation, ask Rasa and record its replies."""
-    conversations = app[CONVERSATIONS]
-    # The database is synchronous: keep it off the event loop.
-    owner = await asyncio.to_thread(conversations.record, sender, "customer", text, channel)
+    owner = await record_lines(app, sender, channel, [("customer", text, None, None)])
     if owner != "bot":
         return []  # a person answers; their replies reach the customer through the channel
     replies = await _ask_rasa(app, sender, text, metadata)
@@ -128,7 +135,22 @@ async def _record_bot_replies(app: web.Application, sender: str, replies: List[D
         for reply in replies
     ]
     if lines:
-        await asyncio.to_thread(app[CONVERSATIONS].record_many, sender, lines, channel)
+        await record_lines(app, sender, channel, lines)
+
+
+async def record_lines(app: web.Application, sender: str, channel: str, lines: List[tuple]) -> str:
+    """Write transcript lines; the conversation's owner. With the database down they wait in the backlog."""
+    backlog = app[BACKLOG]
+    if not backlog.has(sender):  # lines already waiting go first: the transcript stays in order
+        try:
+            # The database is synchronous: keep it off the event loop.
+            return await asyncio.to_thread(app[CONVERSATIONS].record_many, sender, lines, channel)
+        except SQLAlchemyError as exc:
+            logger.error("database unavailable for conversation %s: %s", sender[:8], type(exc).__name__)
+    backlog.add(sender, channel, lines)
+    # Who owns the conversation is unknown; staff cannot use the desk without the database either,
+    # so the bot answering beats silence.
+    return "bot"
 
 
 async def handback(app: web.Application, sender: str) -> None:
@@ -195,7 +217,11 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     hub = request.app[HUB]
     hub.join(sender, socket)
     try:
-        history = await asyncio.to_thread(request.app[CONVERSATIONS].transcript, sender)
+        try:
+            history = await asyncio.to_thread(request.app[CONVERSATIONS].transcript, sender)
+        except SQLAlchemyError as exc:  # the chat still works; the earlier messages come back with the database
+            logger.error("database unavailable for the history of %s: %s", sender[:8], type(exc).__name__)
+            history = []
         await socket.send_json({"type": "history", "messages": [
             {"author": line.author_type, "name": line.author_name, "text": line.text,
              "buttons": (line.data or {}).get("buttons", [])}

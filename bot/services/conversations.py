@@ -89,14 +89,17 @@ class ConversationService:
         return self.record_many(sender_id, [(author_type, text, author_name, data)], channel)
 
     def record_many(self, sender_id: str, lines: List[tuple], channel: str = "rest") -> str:
-        """Add (author_type, text, author_name, data) lines in one transaction; returns the owner."""
+        """Add (author_type, text, author_name, data[, created_at]) lines in one transaction; returns the owner.
+
+        `created_at` is for lines written late (the database was down when they were said).
+        """
         for author_type, *_ in lines:
             if author_type not in AUTHORS:
                 raise ConversationError(f"author must be one of {', '.join(AUTHORS)}")
         with session_scope(self._factory) as session:
             conversation = get_or_create_conversation(session, sender_id, channel, "vi")
             now = self._clock()
-            for author_type, text, author_name, data in lines:
+            for author_type, text, author_name, data, *when in lines:
                 session.add(
                     Message(
                         conversation_id=conversation.id,
@@ -104,7 +107,7 @@ class ConversationService:
                         author_name=author_name,
                         text=text or "",
                         data=json.dumps(data, ensure_ascii=False) if data else None,
-                        created_at=now,
+                        created_at=when[0] if when else now,
                     )
                 )
             return conversation.owner or "bot"
