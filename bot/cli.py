@@ -2,7 +2,7 @@
 
     python -m bot db upgrade            apply database migrations
     python -m bot db seed               add the demo customers and orders
-    python -m bot tickets list [--json] [--status STATUS]
+    python -m bot tickets list [--json | --csv] [--status STATUS]
     python -m bot tickets show CODE [--json]
     python -m bot tickets set-status CODE STATUS [--note TEXT] [--by NAME]
     python -m bot staff add NAME [--display-name TEXT] [--password-stdin]
@@ -74,6 +74,8 @@ def _cmd_tickets(args) -> int:
         tickets = service.list(status=args.status)
         if args.json:
             print(json.dumps([t.as_dict() for t in tickets], ensure_ascii=False, indent=2))
+        elif args.csv:
+            _write_tickets_csv(tickets, sys.stdout)
         else:
             if not tickets:
                 print("no tickets")
@@ -99,6 +101,31 @@ def _cmd_tickets(args) -> int:
         print(f"{ticket.code} is now {ticket.status}")
         return 0
     return 2
+
+
+CSV_COLUMNS = ("code", "created", "status", "priority", "category", "channel", "order", "assignee", "contact",
+               "acknowledge_by", "acknowledged", "resolve_by", "resolved", "overdue_now", "hours_to_resolve")
+
+
+def _write_tickets_csv(tickets, out) -> None:
+    """One row per ticket for a spreadsheet: Vietnam times, the contact masked (the sheet travels by email)."""
+    import csv
+    from datetime import datetime
+
+    from bot.parsers import mask_contact
+
+    def local(value):
+        return format_local(value, "en").replace(", ", " ") if value else ""
+
+    now = datetime.utcnow()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for t in tickets:
+        hours = round((t.resolved_at - t.created_at).total_seconds() / 3600, 1) if t.resolved_at else ""
+        writer.writerow((t.code, local(t.created_at), t.status, t.priority, t.category, t.channel,
+                         t.order_number or "", t.assignee or "", mask_contact(t.contact) if t.contact else "",
+                         local(t.acknowledge_due_at), local(t.acknowledged_at), local(t.resolve_due(now)),
+                         local(t.resolved_at), "yes" if t.is_overdue(now) else "no", hours))
 
 
 def _cmd_faq(args) -> int:
@@ -296,6 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     tsub = tickets.add_subparsers(dest="action", required=True)
     tlist = tsub.add_parser("list")
     tlist.add_argument("--json", action="store_true")
+    tlist.add_argument("--csv", action="store_true", help="one row per ticket, for a spreadsheet")
     tlist.add_argument("--status", choices=STATUSES)
     tshow = tsub.add_parser("show")
     tshow.add_argument("code")

@@ -62,3 +62,18 @@ def test_db_commands_are_idempotent(sqlite_url, monkeypatch, capsys):
         assert "0 orders added" in capsys.readouterr().out
     finally:
         registry.settings.cache_clear()
+
+
+def test_list_csv_opens_in_a_spreadsheet_without_full_contacts(cli_db, capsys):
+    import csv
+    import io
+
+    ticket = open_ticket(cli_db)
+    cli_db.set_status(ticket.code, "resolved", "lan")
+    assert cli.main(["tickets", "list", "--csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [r["code"] for r in rows] == [ticket.code]
+    row = rows[0]
+    assert (row["status"], row["category"], row["order"], row["overdue_now"]) == ("resolved", "damaged", "DH100001", "no")
+    assert row["contact"] != "an@example.com" and row["contact"].endswith("@example.com")
+    assert row["resolved"] and float(row["hours_to_resolve"]) >= 0
