@@ -248,21 +248,21 @@ def _cmd_customers(args) -> int:
     from bot.config import ROOT
     from bot.services.privacy import PrivacyService, erase_rasa_history, rasa_settings
 
-    service = PrivacyService(session_factory(registry.settings().database_url))
+    service = PrivacyService(session_factory(registry.settings().database_url), registry.settings().upload_dir)
     erasure = service.find(args.who)
     if erasure is None:
         print("no conversation, ticket or customer matches that phone, email, ticket code or conversation id")
         return 1
     print(f"{len(erasure.sender_ids)} conversation(s) with {erasure.messages} message(s), "
           f"{len(erasure.ticket_codes)} ticket(s) ({', '.join(erasure.ticket_codes) or '-'}), "
-          f"{len(erasure.customer_ids)} customer record(s)")
+          f"{len(erasure.customer_ids)} customer record(s), {len(erasure.uploads)} uploaded file(s)")
     if not args.yes:
         print("nothing was changed; add --yes to erase all of it")
         return 0
     service.erase(erasure)
     dotenv = ROOT / ".env"
     tracker_url, rasa_url, token = rasa_settings(os.environ, dotenv.read_text() if dotenv.exists() else "")
-    print("erased: texts, contacts, names and Telegram ids (tickets and orders are kept without them)")
+    print("erased: texts, uploaded files, contacts, names and Telegram ids (tickets and orders are kept without them)")
     print(erase_rasa_history(erasure.sender_ids, tracker_url, rasa_url, token))
     return 0
 

@@ -26,6 +26,7 @@ class Settings:
     timezone_offset_hours: int = 7  # Vietnam has no daylight saving
     opening_hours: str = "08:00-21:00"  # when staff answer live, Vietnam time
     staff_online_minutes: int = 10  # a staff member counts as online this long after using the desk/API
+    upload_dir: Path = ROOT / "var" / "uploads"  # files website customers attach (never in git)
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -39,4 +40,5 @@ class Settings:
             faq_dir=Path(env.get("HOTRO_FAQ_DIR") or ROOT / "faq"),
             opening_hours=env.get("HOTRO_OPENING_HOURS", "08:00-21:00"),
             staff_online_minutes=int(env.get("HOTRO_STAFF_ONLINE_MINUTES", "10")),
+            upload_dir=Path(env.get("HOTRO_UPLOAD_DIR") or ROOT / "var" / "uploads"),
         )

@@ -27,3 +27,27 @@ def read_rest_body(body):
         return None, None, None, "'message' must be a string"
     metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
     return sender, nfc(text), metadata, None
+
+
+# A customer's photo or file (Telegram or the website widget): the acknowledgement and the transcript line.
+ATTACHMENT_RECEIVED = {
+    "vi": "Mình đã nhận được {what} của bạn, {what} đã được đính kèm vào cuộc trò chuyện để nhân viên xem.",
+    "en": "We received your {what}; it is attached to your conversation for our staff.",
+}
+ATTACHMENT_WORDS = {"vi": {"photo": "ảnh", "document": "tệp"}, "en": {"photo": "photo", "document": "file"}}
+
+
+def attachment_received(language: str, kind: str) -> str:
+    language = language if language in ATTACHMENT_RECEIVED else "vi"
+    return ATTACHMENT_RECEIVED[language].format(what=ATTACHMENT_WORDS[language][kind])
+
+
+def attachment_text(caption: str, kind: str, file_name=None) -> str:
+    """The transcript text of an attachment: its caption, else a placeholder (the desk's lists show it)."""
+    return caption or f"[{kind}{': ' + file_name if file_name else ''}]"
+
+
+def attachment_caption(text: str, attachment: dict) -> str:
+    """What the customer wrote with the attachment: the line's text unless it is only the placeholder."""
+    placeholder = attachment_text("", attachment.get("kind") or "", attachment.get("file_name"))
+    return "" if text == placeholder else text

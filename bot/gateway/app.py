@@ -4,6 +4,8 @@ POST /webhooks/rest/webhook takes and returns exactly what Rasa's REST channel
 does, so any REST client can chat through it. Every message, both directions,
 goes to the transcript; while a person owns the conversation (owner "queued"
 or "agent"), the customer's messages are kept for them and never reach Rasa.
+GET /ws is the website widget's connection; POST /upload (bot/gateway/uploads.py)
+takes the photos and PDFs it attaches.
 """
 from __future__ import annotations
 
@@ -20,7 +22,11 @@ from aiohttp import web
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.channels.common import APOLOGY, RESERVED_SENDER_PREFIXES, SILENT_COMMANDS, read_rest_body
+from bot.channels.common import (
+    APOLOGY, RESERVED_SENDER_PREFIXES, SILENT_COMMANDS, attachment_caption, attachment_received, attachment_text,
+    read_rest_body,
+)
+from bot.config import Settings
 from bot.gateway.backlog import TranscriptBacklog
 from bot.gateway.hub import HUB, Hub
 from bot.services.conversations import ConversationService
@@ -36,9 +42,13 @@ BACKLOG = web.AppKey("backlog", TranscriptBacklog)
 
 
 def create_app(conversations: ConversationService, rasa_url: str, factory=None,
-               redis_url: Optional[str] = None) -> web.Application:
-    """`factory`: the database, for the staff API and desk; `redis_url`: share deliveries with other instances."""
-    app = web.Application(client_max_size=1024 * 1024)
+               redis_url: Optional[str] = None, upload_dir: Optional[Path] = None) -> web.Application:
+    """`factory`: the database, for the staff API and desk; `redis_url`: share deliveries with other instances;
+    `upload_dir`: where customers' files go (HOTRO_UPLOAD_DIR by default)."""
+    from bot.gateway.uploads import add_uploads
+    from bot.services.uploads import UploadStore
+
+    app = web.Application(client_max_size=1024 * 1024)  # /upload streams its multipart body with its own limit
     app[HUB] = Hub()
     if redis_url:
         _add_fanout(app, redis_url)
@@ -75,6 +85,7 @@ def create_app(conversations: ConversationService, rasa_url: str, factory=None,
     app.router.add_get("/widget.js", _file("widget.js"))
     app.router.add_post("/webhooks/rest/webhook", rest_webhook)
     app.router.add_get("/ws", websocket)
+    add_uploads(app, UploadStore(upload_dir or Settings.from_env().upload_dir))
     return app
 
 
@@ -127,6 +138,22 @@ async def handle_customer_message(
     replies = await _ask_rasa(app, sender, text, metadata)
     await _record_bot_replies(app, sender, replies, channel)
     return replies
+
+
+async def receive_attachment(app: web.Application, sender: str, attachment: Dict[str, Any], caption: str,
+                             language: str, channel: str) -> List[Dict[str, Any]]:
+    """Record a customer's photo or file and acknowledge it; returns the acknowledgement to deliver.
+
+    Rasa only reads text, so the file (and its caption) never reaches it: the gateway answers whoever owns the
+    conversation, and staff see the file in the desk.
+    """
+    answer = attachment_received(language, attachment["kind"])
+    await record_lines(app, sender, channel, [
+        ("customer", attachment_text(caption, attachment["kind"], attachment.get("file_name")), None,
+         {"attachment": attachment}),
+        ("bot", answer, None, None),
+    ])
+    return [{"text": answer}]
 
 
 async def _record_bot_replies(app: web.Application, sender: str, replies: List[Dict[str, Any]], channel: str) -> None:
@@ -222,11 +249,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         except SQLAlchemyError as exc:  # the chat still works; the earlier messages come back with the database
             logger.error("database unavailable for the history of %s: %s", sender[:8], type(exc).__name__)
             history = []
-        await socket.send_json({"type": "history", "messages": [
-            {"author": line.author_type, "name": line.author_name, "text": line.text,
-             "buttons": (line.data or {}).get("buttons", [])}
-            for line in history
-        ]})
+        await socket.send_json({"type": "history", "messages": [widget_line(line) for line in history]})
         async for frame in socket:
             if frame.type != aiohttp.WSMsgType.TEXT:
                 continue
@@ -249,6 +272,17 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     finally:
         hub.leave(sender, socket)
     return socket
+
+
+def widget_line(line) -> Dict[str, Any]:
+    """A transcript line as the widget shows it: an attachment by its kind and name (never its storage id)."""
+    data = line.data or {}
+    attachment = data.get("attachment") if line.author_type == "customer" else None
+    if not isinstance(attachment, dict):
+        return {"author": line.author_type, "name": line.author_name, "text": line.text,
+                "buttons": data.get("buttons", [])}
+    return {"author": "customer", "name": None, "text": attachment_caption(line.text, attachment), "buttons": [],
+            "attachment": {"kind": attachment.get("kind"), "file_name": attachment.get("file_name")}}
 
 
 def read_public_body(body: Any):
@@ -289,7 +323,8 @@ def main() -> None:
     port = int(os.environ.get("GATEWAY_PORT", "8000"))
     rasa_url = os.environ.get("RASA_URL") or f"http://127.0.0.1:{os.environ.get('RASA_PORT', '5005')}"
     factory = session_factory(registry.settings().database_url)
-    app = create_app(ConversationService(factory), rasa_url, factory, os.environ.get("HOTRO_REDIS_URL") or None)
+    app = create_app(ConversationService(factory), rasa_url, factory, os.environ.get("HOTRO_REDIS_URL") or None,
+                     registry.settings().upload_dir)
     from bot.channels.telegram.setup import add_telegram
 
     add_telegram(app, factory)  # when TELEGRAM_BOT_TOKEN is set

@@ -1,4 +1,7 @@
-"""Customers' files (Telegram photos and documents) for staff: GET /api/conversations/{id}/attachments/{n}.
+"""Customers' files for staff: GET /api/conversations/{id}/attachments/{n}.
+
+Telegram photos and documents are fetched from Telegram; files website customers
+uploaded (bot/gateway/uploads.py) are read from the upload folder.
 
 `n` counts the conversation's attachments in transcript order, so the URL never
 carries a file id: only a file that really is in that conversation can be
@@ -37,9 +40,11 @@ class Refused(Exception):
 
 
 def _attachment(line: TranscriptLine) -> Optional[Dict[str, Any]]:
-    # Only the Telegram adapter records customer lines with data; bot lines may carry Rasa's own "attachment".
+    # Only the gateway records customer lines with data; bot lines may carry Rasa's own "attachment".
     found = (line.data or {}).get("attachment") if line.author_type == "customer" else None
-    return found if isinstance(found, dict) and isinstance(found.get("file_id"), str) else None
+    if not isinstance(found, dict):
+        return None
+    return found if isinstance(found.get("file_id"), str) or isinstance(found.get("upload_id"), str) else None
 
 
 def attachments_of(lines: Sequence[TranscriptLine]) -> List[Dict[str, Any]]:
@@ -95,24 +100,34 @@ def file_response(data: bytes, attachment: Dict[str, Any], n: int) -> web.Respon
 
 
 async def serve(app: web.Application, conversations: ConversationService, sender: str, n_text: str) -> web.Response:
-    """The n-th attachment's bytes, from Telegram (or the brief cache); Refused with the reason otherwise."""
-    from bot.channels.telegram.files import MAX_DOWNLOAD, FileTooBig, FileUnavailable
-    from bot.channels.telegram.setup import telegram_of
-
+    """The n-th attachment's bytes, from the upload folder or Telegram (or the brief cache); Refused otherwise."""
     found = attachments_of(await asyncio.to_thread(conversations.transcript, sender)) if n_text.isdigit() else []
     n = int(n_text) if n_text.isdigit() else -1
     if not 0 <= n < len(found):
         raise Refused(404, "no such attachment in this conversation")
+    if isinstance(found[n].get("upload_id"), str):
+        from bot.gateway.uploads import UPLOADS
+
+        data = await asyncio.to_thread(app[UPLOADS].read, found[n]["upload_id"])
+        if data is None:
+            raise Refused(404, "the file is no longer stored (erased at the customer's request, or removed)")
+        return file_response(data, found[n], n)
+    return file_response(await _from_telegram(app, found[n]["file_id"]), found[n], n)
+
+
+async def _from_telegram(app: web.Application, file_id: str) -> bytes:
+    from bot.channels.telegram.files import MAX_DOWNLOAD, FileTooBig, FileUnavailable
+    from bot.channels.telegram.setup import telegram_of
+
     channel = telegram_of(app)
     if channel is None:
         raise Refused(503, "Telegram is not configured on this gateway (TELEGRAM_BOT_TOKEN): files cannot be fetched")
     if not channel.ready.is_set():
         raise Refused(503, "not connected to Telegram yet; try again in a moment")
     try:
-        data = await channel.files.fetch(found[n]["file_id"])
+        return await channel.files.fetch(file_id)
     except FileTooBig:
         raise Refused(413, f"the file is larger than the {MAX_DOWNLOAD // 2**20} MB Telegram lets bots download; "
                            "ask the customer to send it another way") from None
     except FileUnavailable as exc:
         raise Refused(502, f"could not fetch the file from Telegram ({exc}); try again later") from None
-    return file_response(data, found[n], n)

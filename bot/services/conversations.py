@@ -129,6 +129,19 @@ class ConversationService:
                 for m in rows
             ]
 
+    def uploads_since(self, sender_id: str, since: datetime) -> int:
+        """How many files the customer uploaded from the website since `since` (the upload route's rate limit).
+
+        Counted from the transcript, so the limit holds across restarts and gateway instances.
+        """
+        with session_scope(self._factory) as session:
+            return session.execute(
+                select(func.count(Message.id))
+                .join(Conversation, Message.conversation_id == Conversation.id)
+                .where(Conversation.sender_id == sender_id, Message.author_type == "customer",
+                       Message.created_at >= since, Message.data.like('%"upload_id"%'))
+            ).scalar_one()
+
     def list(self, owner: Optional[str] = None, limit: int = 200) -> List[ConversationSummary]:
         """Newest first; the queue (owner "queued") oldest first, as it is served. One query, however many rows."""
         last_id = (

@@ -9,6 +9,8 @@ times, so the shop's figures (KPIs, ticket volume) do not change; orders stay
 too, since the shop must keep them for its accounts, but no longer lead to a
 phone or an email.
 
+Files the customer uploaded from the website are deleted from the upload folder.
+
 Rasa keeps its own copy of each conversation (the tracker, slots included):
 `erase_rasa_history` deletes it from the PostgreSQL tracker store in production,
 or replaces it with an empty history in a running Rasa's memory.
@@ -19,7 +21,8 @@ import json
 import logging
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import List, Mapping, Optional, Sequence
 from urllib.parse import quote
 
@@ -28,6 +31,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.parsers import normalize_contact, parse_ticket_code, ticket_id_from_code
 from bot.services.customers import CustomerService
+from bot.services.uploads import UploadStore, is_upload_id
 from bot.store.db import session_scope
 from bot.store.models import (
     Conversation, Customer, FaqEvent, Message, TelegramCard, TelegramOutgoing, Ticket, TicketEvent,
@@ -46,11 +50,15 @@ class Erasure:
     ticket_codes: List[str]
     customer_ids: List[int]
     messages: int
+    uploads: List[str] = field(default_factory=list)  # ids of the files they uploaded (bot/services/uploads.py)
 
 
 class PrivacyService:
-    def __init__(self, factory: sessionmaker):
+    def __init__(self, factory: sessionmaker, upload_dir: Optional[Path] = None):
+        from bot.config import Settings
+
         self._factory = factory
+        self._uploads = UploadStore(upload_dir or Settings.from_env().upload_dir)
 
     def find(self, who: str) -> Optional[Erasure]:
         """Everything of the person `who` points to; None when nothing matches."""
@@ -61,9 +69,10 @@ class PrivacyService:
         senders = [c.id for c in history.conversations]
         with session_scope(self._factory) as session:
             messages = session.execute(
-                select(Message.id).join(Conversation).where(Conversation.sender_id.in_(senders))
+                select(Message.data).join(Conversation).where(Conversation.sender_id.in_(senders))
             ).scalars().all()
-        return Erasure(senders, [t.code for t in history.tickets], [c.id for c in history.customers], len(messages))
+        return Erasure(senders, [t.code for t in history.tickets], [c.id for c in history.customers], len(messages),
+                       [upload for upload in map(_upload_id, messages) if upload])
 
     def erase(self, erasure: Erasure) -> None:
         ticket_ids = [i for i in (ticket_id_from_code(code) for code in erasure.ticket_codes) if i]
@@ -87,8 +96,10 @@ class PrivacyService:
             if chats:  # messages waiting for Telegram hold their text
                 session.execute(delete(TelegramOutgoing).where(TelegramOutgoing.chat_id.in_(chats)))
             session.execute(delete(TelegramCard).where(TelegramCard.sender_id.in_(erasure.sender_ids)))
-        logger.info("erased the personal data of %d conversation(s) and %d ticket(s) on request",
-                    len(erasure.sender_ids), len(ticket_ids))
+        # After the commit: were it to fail, the transcript would still point at files that are gone.
+        removed = self._uploads.delete(erasure.uploads)
+        logger.info("erased the personal data of %d conversation(s), %d ticket(s) and %d uploaded file(s) on request",
+                    len(erasure.sender_ids), len(ticket_ids), removed)
 
     def _a_conversation_of(self, who: str) -> Optional[str]:
         with session_scope(self._factory) as session:
@@ -110,6 +121,16 @@ class PrivacyService:
             if query is None:
                 return None
             return session.execute(query.limit(1)).scalar_one_or_none()
+
+
+def _upload_id(data: Optional[str]) -> Optional[str]:
+    """The uploaded file a transcript line's data points to, if any."""
+    try:
+        attachment = (json.loads(data) if data else {}).get("attachment")
+    except (ValueError, AttributeError):
+        return None
+    upload = attachment.get("upload_id") if isinstance(attachment, dict) else None
+    return upload if is_upload_id(upload) else None
 
 
 def erase_rasa_history(sender_ids: Sequence[str], tracker_store_url: Optional[str], rasa_url: str,

@@ -48,6 +48,7 @@ def stack(tmp_path_factory, telegram_api):
     env = dict(os.environ)
     env.update(
         HOTRO_DATABASE_URL=db_url, HOTRO_FAQ_DIR=str(faq_dir), RASA_TOKEN=TOKEN,
+        HOTRO_UPLOAD_DIR=str(workdir / "uploads"),  # customers' files, away from the repository's var/
         RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2",
         HOTRO_OPENING_HOURS="00:00-24:00",  # tests run at any hour
         # The gateway's Telegram channel talks to the fake Bot API; short polls notice outages quickly.
@@ -114,6 +115,16 @@ def chat(stack, request):
 CHROMIUM = os.environ.get("HOTRO_CHROMIUM", "/usr/bin/chromium")
 FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def open_widget(browser, stack, dialogs):
+    """(context, page): a customer on a phone, in Vietnamese, with the chat open; any dialog goes to `dialogs`."""
+    context = browser.new_context(viewport={"width": 390, "height": 780}, locale="vi-VN")
+    page = context.new_page()
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(stack.gateway_url + "/")
+    page.get_by_role("button", name="Mở khung chat hỗ trợ").click()
+    return context, page
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from bot.services.staff import StaffService
 from bot.services.tickets import ComplaintSubmission, TicketService
 from bot.store.db import session_factory, session_scope
 from bot.store.models import Order, Rating
-from tests.integration.conftest import staff_api
+from tests.integration.conftest import open_widget, staff_api
 from tests.telegram_api import png
 
 PASSWORD = "correct horse battery"
@@ -52,11 +52,7 @@ def test_staff_take_over_a_widget_chat_from_the_desk(browser, stack):
     expect(desk.locator(".me")).to_have_text("Thu")
 
     # The customer, on a phone, files a complaint, types some HTML, then asks for a person.
-    shop_context = browser.new_context(locale="vi-VN", viewport={"width": 390, "height": 780})
-    shop = shop_context.new_page()
-    shop.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    shop.goto(stack.gateway_url + "/")
-    shop.get_by_role("button", name="Mở khung chat hỗ trợ").click()
+    shop_context, shop = open_widget(browser, stack, dialogs)
     log = shop.get_by_role("log")
     box = shop.get_by_placeholder("Nhập tin nhắn…")
 

@@ -3,14 +3,12 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
+from tests.integration.conftest import open_widget
+
 
 def test_customer_chats_in_the_widget_and_a_reload_keeps_the_conversation(browser, stack):
-    context = browser.new_context(viewport={"width": 390, "height": 780}, locale="vi-VN")  # a phone
-    page = context.new_page()
     dialogs = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    page.goto(stack.gateway_url + "/")
-    page.get_by_role("button", name="Mở khung chat hỗ trợ").click()
+    context, page = open_widget(browser, stack, dialogs)
     log = page.get_by_role("log")
     box = page.get_by_placeholder("Nhập tin nhắn…")
     box.fill("xin chào")

@@ -22,7 +22,7 @@ from telegram.request import HTTPXRequest
 from bot.channels.common import APOLOGY
 from bot.channels.telegram.files import TelegramFiles
 from bot.channels.telegram.messages import (
-    BUTTON_EXPIRED, CHANNEL, UNSUPPORTED, Incoming, attachment_received, chat_for_sender, incoming_from_button,
+    BUTTON_EXPIRED, CHANNEL, UNSUPPORTED, Incoming, chat_for_sender, incoming_from_button,
     sender_for_chat,
     incoming_from_update, payload_from_callback_data, render,
 )
@@ -261,7 +261,7 @@ class TelegramChannel:
         await self.on_customer(incoming)
 
     async def on_customer(self, incoming: Incoming) -> None:
-        from bot.gateway.app import CONVERSATIONS, bot_message, handle_customer_message
+        from bot.gateway.app import CONVERSATIONS, bot_message, handle_customer_message, receive_attachment
         from bot.gateway.hub import HUB
 
         await self._link_customer(incoming)
@@ -274,17 +274,13 @@ class TelegramChannel:
         elif incoming.kind == "restart":
             await handle_customer_message(self.app, sender, "/restart", metadata, CHANNEL)
             replies = await handle_customer_message(self.app, sender, "/greet", metadata, CHANNEL)
+        elif incoming.kind == "attachment":
+            replies = await receive_attachment(self.app, sender, incoming.attachment.as_data()["attachment"],
+                                               incoming.text, incoming.language, CHANNEL)
         else:
             conversations = self.app[CONVERSATIONS]
-            if incoming.kind == "attachment":
-                attachment = incoming.attachment
-                shown = incoming.text or f"[{attachment.kind}{': ' + attachment.file_name if attachment.file_name else ''}]"
-                await asyncio.to_thread(conversations.record, sender, "customer", shown, CHANNEL, None,
-                                        attachment.as_data())
-                answer = attachment_received(incoming.language, attachment.kind)
-            else:
-                await asyncio.to_thread(conversations.record, sender, "customer", "[unsupported message]", CHANNEL)
-                answer = UNSUPPORTED[incoming.language]
+            await asyncio.to_thread(conversations.record, sender, "customer", "[unsupported message]", CHANNEL)
+            answer = UNSUPPORTED[incoming.language]
             await asyncio.to_thread(conversations.record, sender, "bot", answer, CHANNEL)
             replies = [{"text": answer}]
         for reply in replies:

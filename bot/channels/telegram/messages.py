@@ -187,20 +187,11 @@ def render(message: Dict[str, Any]) -> Tuple[List[Outgoing], Dict[str, str]]:
     return pieces, to_store
 
 
-ATTACHMENT_RECEIVED = {
-    "vi": "Mình đã nhận được {what} của bạn, {what} đã được đính kèm vào cuộc trò chuyện để nhân viên xem.",
-    "en": "We received your {what}; it is attached to your conversation for our staff.",
-}
-ATTACHMENT_WORDS = {"vi": {"photo": "ảnh", "document": "tệp"}, "en": {"photo": "photo", "document": "file"}}
 UNSUPPORTED = {
     "vi": "Xin lỗi, mình chỉ đọc được tin nhắn chữ, ảnh và tệp.",
     "en": "Sorry, I can only read text messages, photos and files.",
 }
 BUTTON_EXPIRED = {"vi": "Nút này đã hết hạn, bạn vui lòng nhắn lại nhé.", "en": "This button has expired, please type your message."}
-
-
-def attachment_received(language: str, kind: str) -> str:
-    return ATTACHMENT_RECEIVED[language].format(what=ATTACHMENT_WORDS[language][kind])
 
 
 def incoming_from_button(update: Update, payload: str) -> Optional[Incoming]:

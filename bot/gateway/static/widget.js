@@ -3,8 +3,8 @@
  *   <script src="https://support.example.vn/widget.js"></script>
  *   <script>window.HotroWidget = {title: "Hỗ trợ", language: "vi", color: "#0a7d5a"}</script>  (optional, before it)
  *
- * Talks to the gateway over a WebSocket (/ws). Customer text is always inserted
- * as text (textContent), never as HTML.
+ * Talks to the gateway over a WebSocket (/ws); photos and PDFs go to POST /upload.
+ * Customer text (file names too) is always inserted as text (textContent), never as HTML.
  */
 (function () {
   "use strict";
@@ -14,11 +14,24 @@
   var lang = (config.language || document.documentElement.lang || navigator.language || "vi").slice(0, 2) === "en" ? "en" : "vi";
   var T = {
     vi: {title: "Hỗ trợ khách hàng", open: "Mở khung chat hỗ trợ", close: "Đóng", placeholder: "Nhập tin nhắn…",
-         send: "Gửi", typing: "Đang trả lời…", offline: "Mất kết nối, đang kết nối lại…", staff: "Nhân viên"},
+         send: "Gửi", typing: "Đang trả lời…", offline: "Mất kết nối, đang kết nối lại…", staff: "Nhân viên",
+         attach: "Đính kèm ảnh hoặc tệp PDF", sending: "Đang gửi tệp…", photo: "Ảnh", file: "Tệp",
+         too_big: "Tệp lớn hơn 10 MB, bạn vui lòng gửi tệp nhỏ hơn.",
+         bad_type: "Chỉ gửi được ảnh JPEG, PNG, WebP hoặc tệp PDF.",
+         too_many: "Bạn đã gửi nhiều tệp trong một giờ, vui lòng thử lại sau.",
+         upload_failed: "Chưa gửi được tệp, bạn vui lòng thử lại."},
     en: {title: "Customer support", open: "Open the support chat", close: "Close", placeholder: "Type a message…",
-         send: "Send", typing: "Typing…", offline: "Connection lost, reconnecting…", staff: "Staff"}
+         send: "Send", typing: "Typing…", offline: "Connection lost, reconnecting…", staff: "Staff",
+         attach: "Attach a photo or a PDF", sending: "Sending the file…", photo: "Photo", file: "File",
+         too_big: "The file is larger than 10 MB; please send a smaller one.",
+         bad_type: "Only JPEG, PNG or WebP photos and PDF files can be sent.",
+         too_many: "You have sent many files this hour; please try again later.",
+         upload_failed: "The file could not be sent; please try again."}
   }[lang];
   var color = config.color || "#0a7d5a";
+  // The gateway decides the type from the file's bytes; these only spare the customer a pointless upload.
+  var ACCEPT = ["image/jpeg", "image/png", "image/webp", "application/pdf"];
+  var MAX_UPLOAD = 10 * 1024 * 1024;
   var key = "hotro-session";
   var session = localStorage.getItem(key);
   if (!session) {
@@ -50,6 +63,11 @@
     ".hotro-status{font-size:12px;color:#667;padding:0 12px;min-height:18px}",
     ".hotro-form{display:flex;border-top:1px solid #e3e5e8}",
     ".hotro-form input{flex:1;border:0;padding:12px;font:inherit;outline-offset:-2px}",
+    ".hotro-form .hotro-attach{background:transparent;color:#445;padding:0 10px;font-size:18px}",
+    ".hotro-thumb{display:block;max-width:160px;max-height:160px;border-radius:6px}",
+    ".hotro-file{display:block;font-weight:600}",
+    ".hotro-error{display:block;font-size:12px;color:#fff;opacity:.9}",
+    ".hotro-failed{opacity:.6}",
     ".hotro-form button{border:0;color:#fff;padding:0 16px;font:600 14px system-ui,sans-serif;cursor:pointer}"
   ].join("\n"));
   document.head.appendChild(css);
@@ -68,6 +86,10 @@
   var input = el("input", {"type": "text", "placeholder": T.placeholder, "aria-label": T.placeholder, "maxlength": "4000"});
   var sendButton = el("button", {"type": "submit"}, T.send);
   sendButton.style.background = color;
+  var attachButton = el("button", {"type": "button", "class": "hotro-attach", "aria-label": T.attach, "title": T.attach}, "📎");
+  var fileInput = el("input", {"type": "file", "accept": ACCEPT.join(","), "hidden": ""});
+  form.appendChild(attachButton);
+  form.appendChild(fileInput);
   form.appendChild(input);
   form.appendChild(sendButton);
   [head, log, status, form].forEach(function (node) { panel.appendChild(node); });
@@ -92,6 +114,7 @@
     var bubble = el("div", {"class": "hotro-msg hotro-" + author});
     if (author === "customer") bubble.style.background = color;
     if (author === "staff") bubble.appendChild(el("span", {"class": "hotro-name"}, message.name || T.staff));
+    if (message.attachment) bubble.appendChild(attachmentView(message.attachment, message.localUrl));
     var body = el("span", {});
     linkify(body, message.text || "");
     bubble.appendChild(body);
@@ -109,6 +132,15 @@
       log.appendChild(row);
     }
     log.scrollTop = log.scrollHeight;
+    return bubble;
+  }
+
+  // The customer's own photo from the picture in their browser (`localUrl`); after a reload, its name only:
+  // the gateway gives files back to staff, never to the public.
+  function attachmentView(attachment, localUrl) {
+    var word = attachment.kind === "photo" ? T.photo : T.file;
+    if (localUrl) return el("img", {"class": "hotro-thumb", "src": localUrl, "alt": attachment.file_name || word});
+    return el("span", {"class": "hotro-file"}, (attachment.kind === "photo" ? "🖼 " : "📄 ") + (attachment.file_name || word));
   }
 
   var socket = null;
@@ -128,6 +160,7 @@
         log.textContent = "";
         data.messages.forEach(render);
       } else if (data.type === "message") {
+        if (data.ref && mine[data.ref]) return;  // this tab's own upload, already shown
         status.textContent = "";
         render(data);
       }
@@ -148,6 +181,39 @@
     if (socket && socket.readyState === WebSocket.OPEN) socket.send(frame); else queue.push(frame);
   }
 
+  var mine = {};
+  function upload(file) {
+    if (file.type && ACCEPT.indexOf(file.type) < 0) return render({author: "system", text: T.bad_type});
+    if (file.size > MAX_UPLOAD) return render({author: "system", text: T.too_big});
+    var ref = "u" + Math.random().toString(36).slice(2) + Date.now().toString(36);
+    mine[ref] = true;
+    var kind = file.type === "application/pdf" ? "document" : "photo";
+    var bubble = render({author: "customer", text: "", attachment: {kind: kind, file_name: file.name},
+                         localUrl: kind === "photo" ? URL.createObjectURL(file) : null});
+    status.textContent = T.sending;
+    var body = new FormData();
+    body.append("language", lang);
+    body.append("ref", ref);
+    body.append("file", file, file.name);
+    // The acknowledgement arrives over the WebSocket, like every reply; the answer here only says whether it worked.
+    fetch(server + "/upload?sender=" + encodeURIComponent(session), {method: "POST", body: body})
+      .then(function (response) {
+        if (!response.ok) throw response.status;
+        if (status.textContent === T.sending) status.textContent = "";
+      })
+      .catch(function (code) {
+        var why = code === 413 ? T.too_big : code === 415 ? T.bad_type : code === 429 ? T.too_many : T.upload_failed;
+        bubble.classList.add("hotro-failed");
+        bubble.appendChild(el("span", {"class": "hotro-error", "role": "alert"}, why));
+        status.textContent = "";
+      });
+  }
+
+  attachButton.addEventListener("click", function () { fileInput.click(); });
+  fileInput.addEventListener("change", function () {
+    if (fileInput.files && fileInput.files[0]) upload(fileInput.files[0]);
+    fileInput.value = "";  // the same file can be chosen again after an error
+  });
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     send(input.value);

@@ -1,0 +1,151 @@
+"""POST /upload?sender=ID: a website customer attaches a photo (JPEG, PNG, WebP) or a PDF.
+
+multipart/form-data with `file`, and optionally `caption`, `language` (vi | en,
+for the acknowledgement) and `ref` (the widget's own id for the upload: the tab
+that sent it already shows it, and skips the echo that tells its other tabs).
+
+The type is decided from the file's first bytes; the declared content type and
+the name are never trusted. The bytes go to the upload folder under a random id,
+the cleaned name to the transcript only. Staff fetch the file through the
+attachments route (bot/gateway/attachments.py), like a Telegram customer's.
+"""
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import timedelta
+from typing import Dict, Optional, Tuple
+from urllib.parse import unquote
+
+from aiohttp import BodyPartReader, web
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.gateway.app import CONVERSATIONS, bot_message, read_public_body, receive_attachment
+from bot.gateway.attachments import Refused, image_type, safe_filename
+from bot.gateway.hub import HUB
+from bot.services.uploads import UploadStore
+from bot.store.models import utcnow
+from bot.text import nfc
+
+UPLOADS = web.AppKey("uploads", UploadStore)
+MAX_UPLOAD = 10 * 1024 * 1024
+UPLOADS_PER_HOUR = 20
+MAX_FIELD = 16 * 1024  # caption, language, ref
+EXTENSIONS = {"jpg": (".jpg", ".jpeg"), "png": (".png",), "webp": (".webp",), "pdf": (".pdf",)}
+# The widget may live on the shop's own site while the gateway has another address; the route uses no cookies,
+# so any origin may read its answers (without this the browser hides them, even "too big").
+CORS = {"Access-Control-Allow-Origin": "*"}
+
+
+def sniff(data: bytes) -> Optional[Tuple[str, str]]:
+    """(kind, extension) of a file customers may upload, from its first bytes; None for anything else."""
+    if data.startswith(b"%PDF-"):
+        return "document", "pdf"
+    image = image_type(data)
+    if image is not None and image[1] in EXTENSIONS:
+        return "photo", image[1]
+    return None
+
+
+def display_name(name: Optional[str], kind: str, extension: str) -> str:
+    """The customer's name for the file, cleaned, always ending as what the file really is.
+
+    Staff download non-images under this name: "bill.html" that is really a PDF must not open as a web page.
+    """
+    name = safe_filename(name, f"{kind}.{extension}")
+    return name if name.lower().endswith(EXTENSIONS[extension]) else f"{name}.{extension}"
+
+
+async def upload(request: web.Request) -> web.Response:
+    try:
+        return await _upload(request)
+    except Refused as exc:
+        response = web.json_response({"error": str(exc)}, status=exc.status, headers=CORS)
+        if not request.content.at_eof():
+            # Refused before the whole body arrived (too big): the connection cannot carry another request.
+            response.force_close()
+        return response
+
+
+async def _upload(request: web.Request) -> web.Response:
+    sender, _, _, error = read_public_body({"sender": request.query.get("sender"), "message": ""})
+    if error:
+        raise Refused(400, error)
+    conversations = request.app[CONVERSATIONS]
+    try:
+        recent = await asyncio.to_thread(conversations.uploads_since, sender, utcnow() - timedelta(hours=1))
+    except SQLAlchemyError:  # the database is down: take the file, the transcript line waits in the backlog
+        recent = 0
+    if recent >= UPLOADS_PER_HOUR:
+        raise Refused(429, f"at most {UPLOADS_PER_HOUR} files an hour per conversation; try again later")
+    if (request.content_length or 0) > MAX_UPLOAD + MAX_FIELD * 4:
+        raise Refused(413, _too_big())
+    fields, data, file_name = await _read_form(request)
+    if data is None:
+        raise Refused(400, "no file: send it in a multipart/form-data field named 'file'")
+    found = sniff(data)
+    if found is None:
+        raise Refused(415, "only JPEG, PNG or WebP pictures and PDF documents can be sent")
+    kind, extension = found
+    upload_id = await asyncio.to_thread(request.app[UPLOADS].save, data)
+    attachment = {"kind": kind, "upload_id": upload_id, "file_name": display_name(file_name, kind, extension)}
+    caption = nfc(fields.get("caption", "")).strip()[:4000]
+    language = "en" if fields.get("language") == "en" else "vi"
+    replies = await receive_attachment(request.app, sender, attachment, caption, language, "web")
+    ref = fields.get("ref", "")
+    shown = {"kind": kind, "file_name": attachment["file_name"]}
+    hub = request.app[HUB]
+    await hub.echo(sender, {"type": "message", "author": "customer", "text": caption, "buttons": [],
+                            "attachment": shown, "ref": ref if re.fullmatch(r"[\w-]{1,64}", ref) else None}, None)
+    for reply in replies:
+        await hub.deliver(sender, bot_message(reply))
+    return web.json_response(dict(attachment, replies=replies), status=201, headers=CORS)
+
+
+async def _read_form(request: web.Request) -> Tuple[Dict[str, str], Optional[bytes], Optional[str]]:
+    """(small text fields, the file's bytes or None, the file's name as the client gave it)."""
+    if not request.content_type.startswith("multipart/form-data"):
+        raise Refused(400, "send the file as multipart/form-data in a field named 'file'")
+    fields: Dict[str, str] = {}
+    data, file_name = None, None
+    try:
+        reader = await request.multipart()
+        while True:
+            part = await reader.next()
+            if part is None:
+                break
+            if not isinstance(part, BodyPartReader):
+                raise Refused(400, "nested multipart bodies are not accepted")
+            if part.name == "file" and data is None:
+                data = await _read_limited(part, MAX_UPLOAD, 413, _too_big())
+                # Browsers send %22, %0A and %0D for quotes and line breaks; some clients percent-encode it all.
+                file_name = unquote(part.filename) if part.filename else None
+            elif part.name in ("caption", "language", "ref"):
+                raw = await _read_limited(part, MAX_FIELD, 400, f"'{part.name}' is too long")
+                fields[part.name] = raw.decode("utf-8", "replace")
+            else:
+                await part.release()
+    except (ValueError, AssertionError):
+        raise Refused(400, "the multipart/form-data body is malformed") from None
+    return fields, data, file_name
+
+
+async def _read_limited(part: BodyPartReader, limit: int, status: int, message: str) -> bytes:
+    chunks, size = [], 0
+    while True:
+        chunk = await part.read_chunk(64 * 1024)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > limit:
+            raise Refused(status, message)
+        chunks.append(chunk)
+
+
+def _too_big() -> str:
+    return f"the file is larger than {MAX_UPLOAD // 2**20} MB"
+
+
+def add_uploads(app: web.Application, store: UploadStore) -> None:
+    app[UPLOADS] = store
+    app.router.add_post("/upload", upload)
