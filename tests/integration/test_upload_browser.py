@@ -41,7 +41,8 @@ def test_a_photo_attached_in_the_widget_is_seen_by_the_customer_and_in_the_desk(
     thumbnail = shop.locator(".hotro-log img.hotro-thumb").last
     expect(thumbnail).to_be_visible()
     assert thumbnail.get_attribute("src").startswith("blob:")  # the customer's own copy, not downloaded again
-    shop.wait_for_function("[...document.querySelectorAll('.hotro-log img.hotro-thumb')].pop().naturalWidth === 64")
+    # Polled by Playwright's own script: a wait_for_function string would be eval'd, which the CSP forbids.
+    expect(thumbnail).to_have_js_property("naturalWidth", 64)
     expect(log).to_contain_text(attachment_received("vi", "photo"), timeout=20000)
     sender = shop.evaluate("localStorage.getItem('hotro-session')")
 
@@ -55,7 +56,7 @@ def test_a_photo_attached_in_the_widget_is_seen_by_the_customer_and_in_the_desk(
     desk_context, desk = _log_in(browser, stack, "desk.upload", dialogs)
     desk.locator(f'#agent button[data-id="{sender}"]').click()
     expect(desk.locator("#transcript a.attachment img")).to_be_visible()
-    desk.wait_for_function("document.querySelector('#transcript a.attachment img').naturalWidth === 64")
+    expect(desk.locator("#transcript a.attachment img")).to_have_js_property("naturalWidth", 64)
     assert dialogs == []
     desk_context.close()
     shop_context.close()
