@@ -172,11 +172,12 @@ def main() -> int:
         return 1
     except KeyboardInterrupt:
         return 0
-    telegram = "on (long polling" if os.environ.get("TELEGRAM_BOT_TOKEN") else None
-    if telegram and os.environ.get("TELEGRAM_WEBHOOK_URL"):
-        telegram = "on (webhook"
+    from bot.channels.telegram.settings import TelegramSettings
+
+    settings = TelegramSettings.from_env()
+    telegram = f"on ({settings.mode}" if settings.enabled else None
     if telegram:
-        telegram += ", staff group)" if os.environ.get("TELEGRAM_STAFF_CHAT_ID") else ")"
+        telegram += ", staff group)" if settings.staff_chat_id is not None else ")"
     print(f"Telegram: {telegram or 'off (set TELEGRAM_BOT_TOKEN in .env to turn it on; see README)'}")
     print(
         f"""

@@ -299,3 +299,37 @@ def test_staff_learn_in_the_transcript_when_a_customer_blocked_the_bot(db_factor
     [notice] = run_gateway(db_factory, fake_telegram, scenario)
     assert "Not delivered on Telegram" in notice.text
     assert not [c for c in fake_telegram.sent_to(611) if "blocked" in c.get("text", "")]  # never sent to the customer
+
+
+def test_a_second_gateway_that_only_sends_delivers_staff_replies_without_polling(db_factory, fake_telegram):
+    """Two gateway instances, one bot token: one polls, the other (TELEGRAM_UPDATES=off) only sends."""
+    user = fake_telegram.user(621, "Châu", "vi")
+    StaffService(db_factory).add("lan", "correct horse battery", "Lan")
+    token = StaffService(db_factory).issue_token("lan")
+
+    async def scenario(_channel, _rasa, _url):
+        fake_telegram.send_text(user, "cho tôi gặp nhân viên")
+        await until(lambda: fake_telegram.sent_to(621), what="the bot's reply")
+        polls_before = len(fake_telegram.calls_to("getUpdates"))
+        second = create_app(ConversationService(db_factory), "http://127.0.0.1:9", db_factory)
+        sender_only = add_telegram(second, db_factory, TelegramSettings(
+            bot_token=fake_telegram.token, api_url=fake_telegram.url, receive_updates=False))
+        runner, url = await serve(second)
+        try:
+            await asyncio.wait_for(sender_only.ready.wait(), 10)
+            headers = {"Authorization": f"Bearer {token}"}
+            async with aiohttp.ClientSession(headers=headers) as http:
+                await http.post(f"{url}/api/conversations/tg-621/claim")
+                async with http.post(f"{url}/api/conversations/tg-621/messages", json={"text": "Lan đây ạ"}) as r:
+                    assert r.status == 201
+            await until(lambda: [m for m in fake_telegram.sent_to(621) if "Lan đây ạ" in (m.get("text") or "")],
+                        what="the staff reply from the second instance")
+        finally:
+            await runner.cleanup()
+        return polls_before, sender_only.settings.mode
+
+    polls_before, mode = run_gateway(db_factory, fake_telegram, scenario)
+    assert mode == "sending only"
+    # Only the first instance ever polled or touched the webhook.
+    assert len(fake_telegram.calls_to("deleteWebhook")) == 1 and polls_before >= 1
+    assert TelegramSettings.from_env({"TELEGRAM_BOT_TOKEN": "t", "TELEGRAM_UPDATES": "off"}).receive_updates is False

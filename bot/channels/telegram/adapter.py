@@ -100,7 +100,7 @@ class TelegramChannel:
         await asyncio.to_thread(self.store.forget_old_updates)
         if self.staff is not None:
             self._tasks.append(asyncio.create_task(self.staff.scan_forever()))
-        if not self.settings.webhook_url:
+        if self.settings.receive_updates and not self.settings.webhook_url:
             await self._poll()
 
     async def _connect(self) -> None:
@@ -109,14 +109,15 @@ class TelegramChannel:
         while True:
             try:
                 await self.bot.initialize()
-                if self.settings.webhook_url:
+                if not self.settings.receive_updates:
+                    pass  # another instance receives; deleting its webhook would cut it off
+                elif self.settings.webhook_url:
                     await self.bot.set_webhook(self.settings.webhook_url, secret_token=self.settings.webhook_secret,
                                                allowed_updates=ALLOWED_UPDATES)
                 else:
                     # getUpdates is refused while a webhook is set.
                     await self.bot.delete_webhook()
-                logger.info("Telegram: connected as @%s (%s)", self.bot.username,
-                            "webhook" if self.settings.webhook_url else "long polling")
+                logger.info("Telegram: connected as @%s (%s)", self.bot.username, self.settings.mode)
                 self.ready.set()
                 return
             except InvalidToken:

@@ -16,6 +16,9 @@ class TelegramSettings:
     staff_chat_id: Optional[int] = None
     poll_timeout: int = 25  # seconds one getUpdates call waits for news
     staff_scan_seconds: float = 5.0  # how often the staff group is told about new handoffs and deadlines
+    # False on all gateway instances but one in long-polling mode (TELEGRAM_UPDATES=off): Telegram allows one
+    # poller per bot, yet every instance must send staff replies and fetch customers' files.
+    receive_updates: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = None) -> "TelegramSettings":
@@ -29,11 +32,18 @@ class TelegramSettings:
             staff_chat_id=int(staff_chat) if staff_chat else None,
             poll_timeout=int(env.get("TELEGRAM_POLL_TIMEOUT") or 25),
             staff_scan_seconds=float(env.get("TELEGRAM_STAFF_SCAN_SECONDS") or 5),
+            receive_updates=(env.get("TELEGRAM_UPDATES") or "on").strip().lower() not in ("off", "0", "false", "no"),
         )
 
     @property
     def enabled(self) -> bool:
         return bool(self.bot_token)
+
+    @property
+    def mode(self) -> str:
+        if not self.receive_updates:
+            return "sending only"
+        return "webhook" if self.webhook_url else "long polling"
 
     @property
     def webhook_path(self) -> str:

@@ -36,12 +36,11 @@ def add_telegram(app: web.Application, factory: sessionmaker, settings: Telegram
     app[TELEGRAM] = channel
     # Replies from anyone (bot, staff on the desk or in the group, handback) reach Telegram customers here.
     app[HUB].add_outlet(SENDER_PREFIX, channel.outlet)
-    if settings.webhook_url:
+    if settings.webhook_url and settings.receive_updates:
         app.router.add_post(settings.webhook_path, channel.webhook)
     app.on_startup.append(channel.start)
     app.on_cleanup.append(channel.stop)
-    logger.info("Telegram: on (%s%s)", "webhook" if settings.webhook_url else "long polling",
-                ", staff group" if settings.staff_chat_id is not None else "")
+    logger.info("Telegram: on (%s%s)", settings.mode, ", staff group" if settings.staff_chat_id is not None else "")
     return channel
 
 
