@@ -216,6 +216,34 @@ def test_staff_group_announces_urgent_tickets_and_near_deadlines_once(db_factory
     assert all("0912345678" not in c for c in cards)
 
 
+def test_staff_group_hears_of_resolution_deadlines_and_missed_ones_once(db_factory, fake_telegram):
+    def opened(key, hours_ago, order, status=None, status_hours_ago=None):
+        clock = lambda: datetime.utcnow() - timedelta(hours=hours_ago)  # noqa: E731
+        ticket, _ = TicketService(db_factory, clock=clock).open(
+            ComplaintSubmission(key, f"web-{key}", "rest", "vi", order, True, "late_delivery", "chưa nhận hàng", None))
+        if status:
+            later = lambda: datetime.utcnow() - timedelta(hours=status_hours_ago)  # noqa: E731
+            TicketService(db_factory, clock=later).set_status(ticket.code, status, "lan")
+        return ticket.code
+
+    resolve_soon = opened("r-soon", 47.5, "DH100003", "in_progress", 40)
+    ack_missed = opened("a-late", 25, "DH100006")
+    resolve_missed = opened("r-late", 49, "DH100007", "in_progress", 45)
+    opened("r-wait", 49, "DH100008", "waiting_customer", 40)  # the clock stopped: nothing to say
+
+    async def scenario(channel, rasa, _url):
+        await until(lambda: len(fake_telegram.sent_to(STAFF_CHAT)) >= 3, what="three cards")
+        again = await channel.staff.scan()
+        await asyncio.sleep(0.5)
+        return again, [m["text"] for m in fake_telegram.sent_to(STAFF_CHAT)]
+
+    again, cards = run_gateway(db_factory, fake_telegram, scenario, staff_chat_id=STAFF_CHAT)
+    assert again == 0 and len(cards) == 3
+    assert any(resolve_soon in c and "Sắp quá hạn xử lý" in c and "Resolve by" in c for c in cards)
+    assert any(ack_missed in c and "QUÁ HẠN tiếp nhận" in c for c in cards)
+    assert any(resolve_missed in c and "QUÁ HẠN xử lý" in c for c in cards)
+
+
 def test_a_telegram_customer_who_gives_a_known_phone_joins_that_customer(db_factory):
     link_telegram_user(db_factory, "tg-77", 77, "Lan")
     tickets = TicketService(db_factory)

@@ -13,6 +13,9 @@ HEADINGS = {
     "handoff": "📨 Khách cần nhân viên liên hệ / Customer asked for a person",
     "urgent": "🆘 Khiếu nại KHẨN CẤP / Urgent complaint",
     "ack_due": "⏰ Sắp quá hạn tiếp nhận / Acknowledgement due within the hour",
+    "resolve_due": "⏳ Sắp quá hạn xử lý / Resolution due within the hour",
+    "ack_missed": "🚨 QUÁ HẠN tiếp nhận / Acknowledgement deadline missed",
+    "resolve_missed": "🚨 QUÁ HẠN xử lý / Resolution deadline missed",
 }
 AUTHOR_MARKS = {"customer": "👤", "bot": "🤖", "staff": "🧑‍💼", "system": "ℹ️"}
 CLAIM, RETURN = "Nhận / Claim", "Trả cho bot / Return to bot"
@@ -33,6 +36,7 @@ class CardFacts:
     category: Optional[str] = None
     description: Optional[str] = None
     acknowledge_due_at: Optional[object] = None
+    resolve_due_at: Optional[object] = None
     turns: Sequence[Tuple[str, str]] = ()  # (author type, text), oldest first
 
 
@@ -51,6 +55,8 @@ def card_text(facts: CardFacts) -> str:
         lines.append(f"Mô tả / Description: {_short(facts.description, 500)}")
     if facts.acknowledge_due_at:
         lines.append(f"Tiếp nhận trước / Acknowledge by: {format_local(facts.acknowledge_due_at)}")
+    if facts.resolve_due_at:
+        lines.append(f"Xử lý xong trước / Resolve by: {format_local(facts.resolve_due_at)}")
     if facts.turns:
         lines += ["", "Gần đây / Last turns:"]
         lines += [f"{AUTHOR_MARKS.get(author, '•')} {_short(text, TURN_CHARS)}" for author, text in facts.turns]

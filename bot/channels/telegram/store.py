@@ -129,11 +129,36 @@ class TelegramStore:
                 # A ticket whose whole window is shorter than the warning (urgent: 1 h) was announced when opened.
                 if ticket.acknowledge_due_at - ticket.created_at > warn:
                     found.append((f"ticket:{ticket.id}:ack_due", "ack_due", ticket.id))
+            found += self._deadline_alerts(session, now, warn)
             if found:
                 known = set(session.execute(
                     select(TelegramAnnouncement.key).where(TelegramAnnouncement.key.in_([key for key, _, _ in found]))
                 ).scalars())
                 found = [item for item in found if item[0] not in known]
+        return found
+
+    @staticmethod
+    def _deadline_alerts(session, now: datetime, warn: timedelta) -> List[Tuple[str, str, Optional[int]]]:
+        """Resolution due within `warn`, and deadlines missed (seed 004: escalate, never let one lapse quietly).
+
+        Only deadlines that passed within the last day: a first start on an old database replays nothing.
+        A ticket waiting for the customer has its resolution clock stopped (tickets.pause_resolution_clock).
+        """
+        found: List[Tuple[str, str, Optional[int]]] = []
+        open_tickets = session.execute(
+            select(Ticket).where(Ticket.status.in_(OPEN_STATUSES), Ticket.sla_paused_at.is_(None),
+                                 Ticket.resolve_due_at > now - timedelta(days=1))
+        ).scalars()
+        for ticket in open_tickets:
+            if now < ticket.resolve_due_at <= now + warn and ticket.resolve_due_at - ticket.created_at > warn:
+                found.append((f"ticket:{ticket.id}:resolve_due", "resolve_due", ticket.id))
+            if ticket.resolve_due_at <= now:
+                found.append((f"ticket:{ticket.id}:resolve_missed", "resolve_missed", ticket.id))
+        late = session.execute(
+            select(Ticket).where(Ticket.status == "new", Ticket.acknowledged_at.is_(None),
+                                 Ticket.acknowledge_due_at <= now, Ticket.acknowledge_due_at > now - timedelta(days=1))
+        ).scalars()
+        found += [(f"ticket:{t.id}:ack_missed", "ack_missed", t.id) for t in late]
         return found
 
     def card_facts(self, kind: str, ref: int) -> Optional[CardFacts]:
@@ -164,6 +189,8 @@ class TelegramStore:
                 order_number=ticket.order_number if ticket else None,
                 category=ticket.category if ticket else None,
                 description=ticket.description if ticket else None,
-                acknowledge_due_at=ticket.acknowledge_due_at if ticket and kind in ("ack_due", "urgent") else None,
+                acknowledge_due_at=ticket.acknowledge_due_at if ticket and kind in ("ack_due", "ack_missed", "urgent")
+                else None,
+                resolve_due_at=ticket.resolve_due_at if ticket and kind in ("resolve_due", "resolve_missed") else None,
                 turns=tuple((m.author_type, m.text) for m in reversed(turns) if m.text),
             )
