@@ -30,7 +30,8 @@ from typing import Callable, Dict, List, Optional, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from bot.services.sla import resolve_deadline
+from bot.services.sla import past_deadline, resolve_deadline
+from bot.services.tickets import OPEN_STATUSES
 from bot.store.db import session_scope
 from bot.store.models import FaqEvent, Message, OwnershipEvent, Rating, Ticket, utcnow
 
@@ -161,7 +162,7 @@ class KpiService:
         ).all()
         overdue = session.execute(
             select(Ticket.acknowledged_at, Ticket.acknowledge_due_at, Ticket.resolve_due_at, Ticket.sla_paused_at)
-            .where(Ticket.status.in_(("new", "acknowledged", "in_progress", "waiting_customer")))
+            .where(Ticket.status.in_(OPEN_STATUSES))
         ).all()
         return TicketKpis(
             opened=len(opened),
@@ -172,10 +173,7 @@ class KpiService:
             resolved_on_time=_on_time([(t.resolved_at, resolve_deadline(t.resolve_due_at, t.sla_paused_at, now)) for t in opened], now),
             time_to_acknowledge=Durations.of([t.acknowledged_at - t.created_at for t in opened if t.acknowledged_at]),
             time_to_resolve=Durations.of([r.resolved_at - r.created_at for r in resolved]),
-            open_overdue_now=sum(
-                1 for ack, ack_due, resolve_due, paused in overdue
-                if (paused is None and resolve_due < now) or (ack is None and ack_due < now)
-            ),
+            open_overdue_now=sum(1 for row in overdue if past_deadline(*row, now)),
         )
 
     def _chats(self, session, start: datetime, end: datetime) -> ChatKpis:

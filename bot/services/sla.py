@@ -34,6 +34,13 @@ def resolve_deadline(resolve_due_at: datetime, paused_at: Optional[datetime], no
     return resolve_due_at + (now - paused_at) if paused_at is not None else resolve_due_at
 
 
+def past_deadline(acknowledged_at: Optional[datetime], acknowledge_due_at: datetime, resolve_due_at: datetime,
+                  paused_at: Optional[datetime], now: datetime) -> bool:
+    """An open ticket is overdue: not acknowledged in time, or past its resolution deadline as of `now`."""
+    late_ack = acknowledged_at is None and acknowledge_due_at < now
+    return late_ack or resolve_deadline(resolve_due_at, paused_at, now) < now
+
+
 def hours(delta: timedelta) -> int:
     return int(delta.total_seconds() // 3600)
 

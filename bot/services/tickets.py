@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.categories import CATEGORIES
 from bot.parsers import format_ticket_code, normalize_contact, ticket_id_from_code
 from bot.services.priority import at_least, derive_priority, raised
-from bot.services.sla import SERVICE_LEVELS, due_times, resolve_deadline
+from bot.services.sla import SERVICE_LEVELS, due_times, past_deadline, resolve_deadline
 from bot.store.db import session_scope
 from bot.store.models import Conversation, Customer, Ticket, TicketEvent, utcnow
 
@@ -111,8 +111,7 @@ class TicketView:
         """Still open and past its acknowledgement time (unacknowledged) or its resolution time."""
         if self.status not in OPEN_STATUSES:
             return False
-        late_ack = self.acknowledged_at is None and self.acknowledge_due_at < now
-        return late_ack or self.resolve_due(now) < now
+        return past_deadline(self.acknowledged_at, self.acknowledge_due_at, self.resolve_due_at, self.sla_paused_at, now)
 
     def resolve_due(self, now: datetime) -> datetime:
         return resolve_deadline(self.resolve_due_at, self.sla_paused_at, now)

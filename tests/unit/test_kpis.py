@@ -182,3 +182,14 @@ def test_time_waiting_for_the_customer_is_not_a_missed_deadline(db_factory):
     t = KpiService(db_factory, clock=clock).report(T0 - timedelta(hours=1)).tickets
     assert (t.resolved_on_time.met, t.resolved_on_time.due) == (0, 0)
     assert t.open_overdue_now == 0
+
+
+def test_a_ticket_late_before_it_waited_for_the_customer_stays_overdue_as_in_the_desk(db_factory):
+    clock = Clock(T0)
+    tickets = TicketService(db_factory, clock=clock)
+    ticket, _ = tickets.open(submission("late-then-waiting"))
+    clock.at(hours=50)  # the 48 hours have passed before the shop asked the customer anything
+    waiting = tickets.set_status(ticket.code, "waiting_customer", "lan")
+    clock.at(hours=55)
+    assert waiting.is_overdue(clock())
+    assert KpiService(db_factory, clock=clock).report(T0 - timedelta(hours=1)).tickets.open_overdue_now == 1

@@ -306,20 +306,28 @@ def test_a_card_held_up_by_an_outage_is_posted_after_a_restart_and_replies_to_it
     assert ConversationService(db_factory).summary("web-card").agent == "thu"
 
 
+def staff_token(factory) -> str:
+    StaffService(factory).add("lan", "correct horse battery", "Lan")
+    return StaffService(factory).issue_token("lan")
+
+
+async def staff_reply(url: str, token: str, sender: str, text: str) -> None:
+    """Claim the conversation and answer it through the staff API, as the desk does."""
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as http:
+        await http.post(f"{url}/api/conversations/{sender}/claim")
+        async with http.post(f"{url}/api/conversations/{sender}/messages", json={"text": text}) as response:
+            assert response.status == 201
+
+
 def test_staff_learn_in_the_transcript_when_a_customer_blocked_the_bot(db_factory, fake_telegram):
     user = fake_telegram.user(611, "Bình", "vi")
-    StaffService(db_factory).add("lan", "correct horse battery", "Lan")
-    token = StaffService(db_factory).issue_token("lan")
+    token = staff_token(db_factory)
 
     async def scenario(channel, rasa, url):
         fake_telegram.send_text(user, "cho tôi gặp nhân viên")
         await until(lambda: fake_telegram.sent_to(611), what="the bot's reply")
         fake_telegram.blocked.add(611)
-        headers = {"Authorization": f"Bearer {token}"}
-        async with aiohttp.ClientSession(headers=headers) as http:
-            await http.post(f"{url}/api/conversations/tg-611/claim")
-            async with http.post(f"{url}/api/conversations/tg-611/messages", json={"text": "Em là Lan ạ"}) as r:
-                assert r.status == 201
+        await staff_reply(url, token, "tg-611", "Em là Lan ạ")
         conversations = ConversationService(db_factory)
         return await until(lambda: [line for line in conversations.transcript("tg-611", for_staff=True)
                                     if line.author_type == "system" and "blocked" in line.text], what="the notice")
@@ -332,8 +340,7 @@ def test_staff_learn_in_the_transcript_when_a_customer_blocked_the_bot(db_factor
 def test_a_second_gateway_that_only_sends_delivers_staff_replies_without_polling(db_factory, fake_telegram):
     """Two gateway instances, one bot token: one polls, the other (TELEGRAM_UPDATES=off) only sends."""
     user = fake_telegram.user(621, "Châu", "vi")
-    StaffService(db_factory).add("lan", "correct horse battery", "Lan")
-    token = StaffService(db_factory).issue_token("lan")
+    token = staff_token(db_factory)
 
     async def scenario(_channel, _rasa, _url):
         fake_telegram.send_text(user, "cho tôi gặp nhân viên")
@@ -345,11 +352,7 @@ def test_a_second_gateway_that_only_sends_delivers_staff_replies_without_polling
         runner, url = await serve(second)
         try:
             await asyncio.wait_for(sender_only.ready.wait(), 10)
-            headers = {"Authorization": f"Bearer {token}"}
-            async with aiohttp.ClientSession(headers=headers) as http:
-                await http.post(f"{url}/api/conversations/tg-621/claim")
-                async with http.post(f"{url}/api/conversations/tg-621/messages", json={"text": "Lan đây ạ"}) as r:
-                    assert r.status == 201
+            await staff_reply(url, token, "tg-621", "Lan đây ạ")
             await until(lambda: [m for m in fake_telegram.sent_to(621) if "Lan đây ạ" in (m.get("text") or "")],
                         what="the staff reply from the second instance")
         finally:
