@@ -302,7 +302,7 @@ async def _ask_rasa(app: web.Application, sender: str, text: str, metadata: Any)
     if isinstance(metadata, dict):
         payload["metadata"] = metadata
     try:
-        async with app[HTTP].post(f"{app[RASA_URL]}/webhooks/rest/webhook", json=payload) as response:
+        async with app[HTTP].post(f"{app[RASA_URL]}/webhooks/rest/webhook", json=payload, headers={"X-Hotro-Gateway-Secret": os.environ.get("HOTRO_GATEWAY_SECRET", "")}) as response:
             if response.status == 200:
                 replies = await response.json()
                 # "/restart" legitimately answers nothing; anything else silent gets the apology.
