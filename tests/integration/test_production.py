@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import urllib.request
 import uuid
 
@@ -15,39 +14,20 @@ from bot.runner import Stack, free_port
 from bot.services.tickets import TicketService
 from bot.store.db import session_factory
 from bot.store.seed import prepare_demo_database
-from tests.conftest import POSTGRES_ADMIN_URL
+from tests.conftest import POSTGRES_ADMIN_URL, REDIS, redis_up, require_service
 from tests.integration.conftest import MODEL
-
-REDIS = ("127.0.0.1", 6379)
-
-
-def _require(service: str, reachable: bool) -> None:
-    if reachable:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"{service} is required in CI and is not reachable")
-    pytest.skip(f"{service} not reachable")
-
-
-def _redis_up() -> bool:
-    try:
-        with socket.create_connection(REDIS, timeout=2) as conn:
-            conn.sendall(b"PING\r\n")
-            return conn.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
 
 
 @pytest.fixture(scope="module")
 def production(tmp_path_factory):
-    _require("Redis", _redis_up())
+    require_service("Redis", redis_up())
     name = f"hotro_prod_{uuid.uuid4().hex[:10]}"
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception:
-        _require("PostgreSQL", False)
+        require_service("PostgreSQL", False)
     db_url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     prepare_demo_database(db_url)
     workdir = tmp_path_factory.mktemp("production")
