@@ -66,7 +66,7 @@ def test_rasa_and_the_action_server_listen_on_loopback_only(stack):
     assert listening_addresses(stack.gateway_port) & {"0.0.0.0", "::"}
 
 
-def test_rasa_rest_webhook_refuses_anyone_without_the_gateway_secret(stack, tickets):
+def test_rasa_rest_webhook_refuses_anyone_without_the_gateway_secret(stack):
     url = f"{stack.rasa_url}/webhooks/rest/webhook"
     for headers in ({}, {"X-Hotro-Gateway-Secret": "guessed"}):
         status, body = _post(url, TELEGRAM_CUSTOMER, headers)
