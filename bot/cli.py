@@ -1,7 +1,7 @@
 """Staff and operator command line.
 
     python -m bot db upgrade            apply database migrations
-    python -m bot db seed               add the demo customers and orders
+    python -m bot db seed [--force]     add the demo customers and orders (not next to real orders)
     python -m bot tickets list [--json | --csv] [--status STATUS]
     python -m bot tickets show CODE [--json]
     python -m bot tickets set-status CODE STATUS [--note TEXT] [--by NAME]
@@ -15,6 +15,10 @@
     python -m bot faq eval FILE [--min-top1 0.9]   retrieval accuracy on held-out paraphrases
     python -m bot faq cv [--misses]        accuracy on the FAQ's own questions, each fifth held out in turn
     python -m bot faq train-nlu            fold FAQ questions into data/nlu/faq_generated.yml
+
+Settings: the process environment, then the repository's .env (`python -m bot` loads it;
+README, Settings). Every command that touches the database first checks that it is
+migrated, so a wrong HOTRO_DATABASE_URL is said at once instead of working on another database.
 """
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ from typing import List, Optional
 from bot.categories import label
 from bot.services import registry
 from bot.services.tickets import STATUSES, TicketError, TicketView
+from bot.startup import database_ready
 from bot.store.db import session_factory, session_scope
 from bot.timefmt import format_local
 
@@ -54,18 +59,33 @@ def _print_ticket(t: TicketView) -> None:
 
 
 def _cmd_db(args) -> int:
+    from bot.settings_env import mask_url
     from bot.store.migrate import upgrade
-    from bot.store.seed import seed_demo_data
+    from bot.store.seed import real_order_count, seed_demo_data
 
     url = registry.settings().database_url
     if args.action == "upgrade":
         upgrade(url)
-        print("database is up to date")
+        print(f"database {mask_url(url)} is up to date")
     elif args.action == "seed":
         with session_scope(session_factory(url)) as session:
+            real = real_order_count(session)
+            if real and not args.force:
+                # Not an error: `make run` seeds on every start and must start a real shop too.
+                print(f"demo data not added: {mask_url(url)} already has {real} real order(s); "
+                      "`python -m bot db seed --force` adds the demo orders anyway")
+                return 0
             added = seed_demo_data(session)
-        print(f"demo data ready ({added} orders added)")
+        print(f"demo data ready in {mask_url(url)} ({added} orders added)")
     return 0
+
+
+def _uses_database(args) -> bool:
+    if args.command == "db":
+        return args.action != "upgrade"
+    if args.command == "faq":
+        return args.action == "report"
+    return True
 
 
 def _cmd_tickets(args) -> int:
@@ -245,7 +265,6 @@ def _share(rate) -> str:
 def _cmd_customers(args) -> int:
     import os
 
-    from bot.config import ROOT
     from bot.services.privacy import PrivacyService, erase_rasa_history, rasa_settings
 
     service = PrivacyService(session_factory(registry.settings().database_url), registry.settings().upload_dir)
@@ -260,8 +279,7 @@ def _cmd_customers(args) -> int:
         print("nothing was changed; add --yes to erase all of it")
         return 0
     service.erase(erasure)
-    dotenv = ROOT / ".env"
-    tracker_url, rasa_url, token = rasa_settings(os.environ, dotenv.read_text() if dotenv.exists() else "")
+    tracker_url, rasa_url, token = rasa_settings(os.environ)
     print("erased: texts, uploaded files, contacts, names and Telegram ids (tickets and orders are kept without them)")
     print(erase_rasa_history(erasure.sender_ids, tracker_url, rasa_url, token))
     return 0
@@ -317,6 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     db = sub.add_parser("db", help="database migrations and demo data")
     db.add_argument("action", choices=["upgrade", "seed"])
+    db.add_argument("--force", action="store_true", help="seed: add the demo orders even next to real orders")
     db.set_defaults(func=_cmd_db)
 
     tickets = sub.add_parser("tickets", help="list, show and update tickets")
@@ -385,4 +404,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
+    if _uses_database(args) and not database_ready(registry.settings().database_url):
+        return 2
     return args.func(args)

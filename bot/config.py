@@ -1,4 +1,5 @@
-"""Settings, all from the environment (a git-ignored .env is loaded by `make run`).
+"""Settings, all from the environment; every entry point first fills it from the git-ignored
+.env without overriding what is already set (bot/settings_env.py).
 
 Secrets (tokens, database passwords) are never in the repository.
 """

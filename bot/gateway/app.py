@@ -21,6 +21,7 @@ from bot.conversation.guard import Limits
 from bot.conversation.rasa import RasaClient
 from bot.gateway.origins import allowed_origins
 from bot.gateway.web_channel import WebChannel, json_error
+from bot.internal_auth import GATEWAY_SECRET_ENV, connect_host
 from bot.services.conversations import ConversationService
 
 logger = logging.getLogger(__name__)
@@ -130,11 +131,11 @@ def main() -> None:
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
     settings = registry.settings()
     port = int(os.environ.get("GATEWAY_PORT", "8000"))
-    rasa_url = os.environ.get("RASA_URL") or f"http://127.0.0.1:{os.environ.get('RASA_PORT', '5005')}"
+    rasa_url = os.environ.get("RASA_URL") or f"http://{connect_host(os.environ)}:{os.environ.get('RASA_PORT', '5005')}"
     factory = session_factory(settings.database_url)
     limits = Limits(max_message_chars=int(os.environ.get("HOTRO_MAX_MESSAGE_CHARS", "2000")))
     core = build_core(ConversationService(factory), rasa_url, os.environ.get("RASA_TOKEN", ""),
-                      os.environ.get("HOTRO_GATEWAY_SECRET", ""), limits)
+                      os.environ.get(GATEWAY_SECRET_ENV, ""), limits)
     app = create_app(core, factory, redis_url=os.environ.get("HOTRO_REDIS_URL") or None,
                      upload_dir=settings.upload_dir, origins=allowed_origins())
     from bot.channels.telegram.setup import add_telegram

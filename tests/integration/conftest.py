@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from bot.config import ROOT
+from bot.internal_auth import gateway_headers
 from bot.runner import Stack, free_port
 from bot.services.tickets import TicketService
 from bot.store.db import session_factory
@@ -75,12 +76,14 @@ class Chat:
 
     def __init__(self, stack: Stack, sender: str, base_url: str = None):
         self.url = f"{base_url or stack.rasa_url}/webhooks/rest/webhook"
+        # Rasa's REST channel answers only the gateway: these tests speak to it as the gateway does.
+        self.headers = {"Content-Type": "application/json", **gateway_headers(stack.env)}
         self.sender = sender
         self.transcript = []
 
     def say(self, text: str) -> str:
         body = json.dumps({"sender": self.sender, "message": text}).encode()
-        request = urllib.request.Request(self.url, data=body, headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(self.url, data=body, headers=self.headers)
         with urllib.request.urlopen(request, timeout=60) as response:
             replies = json.load(response)
         self.last_replies = replies
