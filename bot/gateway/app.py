@@ -45,10 +45,12 @@ def create_app(conversations: ConversationService, rasa_url: str, factory=None,
                redis_url: Optional[str] = None, upload_dir: Optional[Path] = None) -> web.Application:
     """`factory`: the database, for the staff API and desk; `redis_url`: share deliveries with other instances;
     `upload_dir`: where customers' files go (HOTRO_UPLOAD_DIR by default)."""
+    from bot.gateway.security_headers import add_security_headers
     from bot.gateway.uploads import add_uploads
     from bot.services.uploads import UploadStore
 
     app = web.Application(client_max_size=1024 * 1024)  # /upload streams its multipart body with its own limit
+    add_security_headers(app)
     app[HUB] = Hub()
     if redis_url:
         _add_fanout(app, redis_url)

@@ -17,6 +17,7 @@ from typing import Deque, Dict
 from aiohttp import web
 
 from bot.gateway.api import SESSION_COOKIE, STAFF
+from bot.gateway.security_headers import PAGE_CSP
 from bot.services.staff import SESSION_IDLE, csrf_token
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -24,20 +25,14 @@ STATIC = Path(__file__).resolve().parent / "static"
 MAX_FAILURES = 10
 FAILURE_WINDOW = 15 * 60
 FAILURES = web.AppKey("desk_failures", dict)
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                               "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
 
 
 def _page(page: str, **values: str) -> web.Response:
     text = (STATIC / page).read_text(encoding="utf-8")
     for key, value in values.items():
         text = text.replace("{{" + key + "}}", html.escape(value, quote=True))
-    return web.Response(text=text, content_type="text/html", charset="utf-8", headers=SECURITY_HEADERS)
+    return web.Response(text=text, content_type="text/html", charset="utf-8",
+                        headers={"Content-Security-Policy": PAGE_CSP, "Cache-Control": "no-store"})
 
 
 async def desk(request: web.Request) -> web.StreamResponse:
@@ -109,7 +104,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
 def _static(name: str, content_type: str):
     async def handler(_request: web.Request) -> web.Response:
         return web.Response(body=(STATIC / name).read_bytes(), content_type=content_type, charset="utf-8",
-                            headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"})
+                            headers={"Cache-Control": "no-cache"})
 
     return handler
 
