@@ -6,7 +6,11 @@
     python -m bot tickets show CODE [--json]
     python -m bot tickets set-status CODE STATUS [--note TEXT] [--by NAME]
     python -m bot staff add NAME [--display-name TEXT] [--password-stdin]
-    python -m bot staff token NAME         print a new API token (shown once)
+    python -m bot staff token NAME [--days N]   print a new API token (shown once)
+    python -m bot staff list               accounts, active or disabled
+    python -m bot staff disable|enable NAME   end someone's sessions and tokens and lock them out, or let them back
+    python -m bot staff tokens [NAME]      sessions and API tokens: id, owner, kind, created, last used, expires
+    python -m bot staff revoke TOKEN_ID    end one session or API token
     python -m bot staff link-telegram NAME TELEGRAM_USER_ID   answer customers from the Telegram staff group
     python -m bot customers forget PHONE|EMAIL|KN-CODE|CONVERSATION [--yes]   erase a customer's personal data
     python -m bot kpi [--days 7 | --from YYYY-MM-DD --to YYYY-MM-DD] [--json]   the team's figures
@@ -229,14 +233,40 @@ def _cmd_staff(args) -> int:
             member = service.add(args.name, password, args.display_name)
             _say(f"staff member {member.name} added")
         elif args.action == "token":
-            _say(service.issue_token(args.name))
+            _say(service.issue_token(args.name, args.days))
         elif args.action == "link-telegram":
             member = service.link_telegram(args.name, args.telegram_user_id)
             _say(f"staff member {member.name} can now answer from the Telegram staff group")
+        elif args.action == "list":
+            for account in service.accounts():
+                _say(f"{account.name:<20} {'disabled' if account.disabled else 'active':<9} "
+                     f"{'telegram' if account.telegram_linked else '-':<9} {account.display_name}")
+        elif args.action == "disable":
+            ended = service.disable(args.name)
+            _say(f"{args.name} is disabled: {ended} session(s) and token(s) ended; desk, API and Telegram refused")
+        elif args.action == "enable":
+            service.enable(args.name)
+            _say(f"{args.name} can log in again (earlier tokens stay revoked: issue new ones)")
+        elif args.action == "tokens":
+            _print_tokens(service.tokens(args.name))
+        elif args.action == "revoke":
+            revoked = service.revoke(args.token_id)
+            _say(f"{revoked.kind} token {revoked.id} of {revoked.owner} revoked")
     except StaffError as exc:
         _say(str(exc), file=sys.stderr)
         return 1
     return 0
+
+
+def _print_tokens(tokens) -> None:
+    """Which sessions and tokens exist, for revoking one; the tokens themselves are never stored."""
+    if not tokens:
+        _say("no sessions or tokens")
+        return
+    _say(f"{'id':>5}  {'owner':<20} {'kind':<8} {'created':<17} {'last used':<17} expires (Vietnam time)")
+    for t in tokens:
+        _say(f"{t.id:>5}  {t.owner:<20} {t.kind:<8} {_local_time(t.created_at, '-'):<17} "
+             f"{_local_time(t.last_used_at, 'never'):<17} {_local_time(t.expires_at, 'never')}")
 
 
 def _minutes(d) -> str:
@@ -354,8 +384,18 @@ def build_parser() -> argparse.ArgumentParser:
     sadd.add_argument("name")
     sadd.add_argument("--display-name")
     sadd.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    stoken = ssub.add_parser("token")
+    stoken = ssub.add_parser("token", help="print a new API token for NAME (shown once)")
     stoken.add_argument("name")
+    stoken.add_argument("--days", type=int, help="valid this many days (0: no expiry; default HOTRO_STAFF_TOKEN_DAYS)")
+    ssub.add_parser("list", help="every account: active or disabled, linked to Telegram or not")
+    sdisable = ssub.add_parser("disable", help="end NAME's desk sessions and API tokens at once and refuse new ones")
+    sdisable.add_argument("name")
+    senable = ssub.add_parser("enable", help="let a disabled NAME log in again")
+    senable.add_argument("name")
+    stokens = ssub.add_parser("tokens", help="desk sessions and API tokens (never the tokens themselves)")
+    stokens.add_argument("name", nargs="?")
+    srevoke = ssub.add_parser("revoke", help="end one session or API token, by the id `staff tokens` shows")
+    srevoke.add_argument("token_id", type=int)
     slink = ssub.add_parser("link-telegram", help="let NAME answer customers from the Telegram staff group")
     slink.add_argument("name")
     slink.add_argument("telegram_user_id")
