@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 import aiohttp
 import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, select, text
 
 from bot import cli
@@ -159,10 +160,14 @@ def test_a_good_login_forgives_the_accounts_mistakes_but_not_the_addresss(db_fac
         staff.start_session("lan", PASSWORD, "198.51.100.7")
 
 
-def test_migration_0011_gives_old_api_tokens_an_expiry_and_downgrades(any_db_factory):
+def test_the_staff_access_migration_gives_old_api_tokens_an_expiry_and_downgrades(any_db_factory):
     engine = any_db_factory.kw["bind"]
     config = alembic_config(engine.url.render_as_string(hide_password=False))
-    command.downgrade(config, "0010")
+    # Found by its file name, so the test holds whatever number the migration ends up with among others.
+    [migration] = [r for r in ScriptDirectory.from_config(config).walk_revisions()
+                   if r.path.endswith("_staff_access.py")]
+    before = migration.down_revision
+    command.downgrade(config, before)
     with engine.begin() as conn:
         assert "login_failures" not in inspect(conn).get_table_names()
         conn.execute(text("INSERT INTO staff (name, display_name, password_hash, created_at) "
@@ -172,14 +177,14 @@ def test_migration_0011_gives_old_api_tokens_an_expiry_and_downgrades(any_db_fac
             conn.execute(text("INSERT INTO staff_tokens (staff_id, token_hash, kind, created_at, expires_at) "
                               "VALUES (:s, :h, :k, :now, :e)"),
                          {"s": staff_id, "h": token_hash, "k": kind, "now": datetime.utcnow(), "e": expires})
-    command.upgrade(config, "head")
+    command.upgrade(config, migration.revision)
     with engine.begin() as conn:
         expiry = dict(conn.execute(select(StaffToken.kind, StaffToken.expires_at)).all())
         assert timedelta(days=89) < expiry["api"] - datetime.utcnow() <= timedelta(days=90)
         assert expiry["session"] == datetime(2030, 1, 1)
         assert conn.execute(text("SELECT disabled_at FROM staff")).scalar_one() is None
         assert "login_failures" in inspect(conn).get_table_names()
-    command.downgrade(config, "0010")
+    command.downgrade(config, before)
     with engine.begin() as conn:
         # the code before 0011 would have made an API token with an expiry idle-expiring
         assert conn.execute(select(StaffToken.expires_at).where(StaffToken.kind == "api")).scalar_one() is None
