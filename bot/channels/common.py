@@ -1,13 +1,7 @@
 """What every chat entry point shares (without importing Rasa)."""
 
-MAX_SENDER_LENGTH = 128
-# Conversation ids that channels other than REST/the widget own. A REST or widget client using one
-# could read that customer's history over /ws and write into their chat, so the gateway's public
-# entry points refuse them (Rasa's own REST channel, behind the gateway, accepts them).
-TELEGRAM_SENDER_PREFIX = "tg-"
-RESERVED_SENDER_PREFIXES = (TELEGRAM_SENDER_PREFIX,)
-# Commands that legitimately produce no reply.
-SILENT_COMMANDS = ("/restart", "/session_start")
+from bot.conversation.guard import MAX_SENDER_LENGTH
+
 APOLOGY = (
     "Xin lỗi, hệ thống đang gặp sự cố nên mình chưa trả lời được. Tin nhắn của bạn đã được ghi nhận, "
     "bạn vui lòng thử lại sau ít phút nhé. / Sorry, something went wrong on our side. "

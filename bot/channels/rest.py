@@ -19,7 +19,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from bot import rasa_speedups
-from bot.channels.common import APOLOGY, SILENT_COMMANDS, read_rest_body
+from bot.channels.common import APOLOGY, read_rest_body
+from bot.conversation.guard import SILENT_COMMANDS
 
 rasa_speedups.apply()
 

@@ -15,14 +15,14 @@ from typing import Any, Optional
 
 from aiohttp import web
 
+from bot.conversation.core import Actor, ConversationCore
 from bot.gateway import attachments
-from bot.gateway.app import collected_slots, handback
-from bot.gateway.hub import HUB
-from bot.services.conversations import OWNERS, ConversationService
+from bot.services.conversations import OWNERS, ConversationService, Ownership
 from bot.services.customers import CustomerService
 from bot.services.staff import StaffService, csrf_token
 from bot.services.tickets import STATUSES, TicketError, TicketService, TicketView
 
+CORE = web.AppKey("api_core", ConversationCore)
 CONVERSATIONS = web.AppKey("api_conversations", ConversationService)
 STAFF = web.AppKey("staff", StaffService)
 TICKETS = web.AppKey("tickets", TicketService)
@@ -38,6 +38,15 @@ def _iso(value: Optional[datetime]) -> Optional[str]:
 
 def _error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
+
+
+def _actor(request: web.Request) -> Actor:
+    staff = request["staff"]
+    return Actor(staff.name, staff.display_name)
+
+
+def _taken(outcome: Ownership) -> web.Response:
+    return _error(409, f"{outcome.agent} is handling this conversation")
 
 
 @web.middleware
@@ -113,7 +122,7 @@ async def get_conversation(request: web.Request) -> web.Response:
         return _error(404, "no such conversation")
     transcript = await _run(conversations.transcript, sender, True)
     history = await _run(request.app[CUSTOMERS].history, sender)
-    slots = await collected_slots(request.app, sender)
+    slots = await request.app[CORE].collected_slots(sender)
     own_tickets = [t for t in history.tickets if t.sender_id == sender]
     attachment_urls = attachments.attachment_urls(sender, transcript)
     return web.json_response({
@@ -142,23 +151,24 @@ async def get_conversation(request: web.Request) -> web.Response:
 
 
 async def claim(request: web.Request) -> web.Response:
-    """Take the conversation, or with {"agent": NAME} assign it to a colleague."""
-    staff = request["staff"]
+    """Take the conversation, or with {"agent": NAME} assign it to a colleague.
+
+    A conversation another staff member holds is refused (409): only its holder passes it on.
+    """
     sender = request.match_info["id"]
     body = await _json_body(request) if request.can_read_body else {}
-    conversations: ConversationService = request.app[CONVERSATIONS]
-    if await _run(conversations.summary, sender) is None:
-        return _error(404, "no such conversation")
-    assignee = staff
-    if body and body.get("agent") and body["agent"] != staff.name:
-        assignee = await _run(request.app[STAFF].get, str(body["agent"]))
-        if assignee is None:
+    actor, assignee = _actor(request), None
+    if body and body.get("agent") and body["agent"] != actor.name:
+        member = await _run(request.app[STAFF].get, str(body["agent"]))
+        if member is None:
             return _error(400, "no staff member with that name")
-    await _run(conversations.set_owner, sender, "agent", assignee.name)
-    note = (f"{assignee.display_name} joined the conversation" if assignee == staff
-            else f"{staff.display_name} assigned the conversation to {assignee.display_name}")
-    await _run(conversations.record, sender, "system", note)
-    return web.json_response({"id": sender, "owner": "agent", "agent": assignee.name})
+        assignee = Actor(member.name, member.display_name)
+    outcome = await request.app[CORE].claim(sender, actor, assignee)
+    if outcome is None:
+        return _error(404, "no such conversation")
+    if outcome.refused:
+        return _taken(outcome)
+    return web.json_response({"id": sender, "owner": outcome.owner, "agent": outcome.agent})
 
 
 async def get_attachment(request: web.Request) -> web.StreamResponse:
@@ -171,48 +181,34 @@ async def get_attachment(request: web.Request) -> web.StreamResponse:
 
 
 async def post_message(request: web.Request) -> web.Response:
-    staff = request["staff"]
     sender = request.match_info["id"]
     text = _text_from(await _json_body(request))
     if text is None:
         return _error(400, f"'text' must be a non-empty string of at most {MAX_TEXT} characters")
-    conversations: ConversationService = request.app[CONVERSATIONS]
-    summary = await _run(conversations.summary, sender)
-    if summary is None or summary.owner != "agent" or summary.agent != staff.name:
+    core: ConversationCore = request.app[CORE]
+    outcome, delivered = await core.staff_reply(sender, _actor(request), text)
+    if outcome is None or outcome.refused:
         return _error(409, "claim the conversation before replying")
-    await _run(conversations.record, sender, "staff", text, summary.channel, staff.display_name)
-    delivered = await request.app[HUB].deliver(
-        sender, {"type": "message", "author": "staff", "name": staff.display_name, "text": text, "buttons": []}
-    )
     return web.json_response({"ok": True, "delivered_live": delivered > 0}, status=201)
 
 
 async def post_note(request: web.Request) -> web.Response:
     """An internal note: in the desk's transcript, never shown to the customer."""
-    sender = request.match_info["id"]
     text = _text_from(await _json_body(request))
     if text is None:
         return _error(400, f"'text' must be a non-empty string of at most {MAX_TEXT} characters")
-    conversations: ConversationService = request.app[CONVERSATIONS]
-    if await _run(conversations.summary, sender) is None:
+    if not await request.app[CORE].note(request.match_info["id"], _actor(request), text):
         return _error(404, "no such conversation")
-    await _run(conversations.record, sender, "note", text, "rest", request["staff"].display_name)
     return web.json_response({"ok": True}, status=201)
-
-
-async def _return_to_bot(app: web.Application, sender: str, by: str) -> None:
-    conversations: ConversationService = app[CONVERSATIONS]
-    await _run(conversations.set_owner, sender, "bot")
-    await _run(conversations.record, sender, "system", f"{by} returned the conversation to the bot")
-    # The bot says it is back and asks for a 1-5 rating, on the customer's channel.
-    await handback(app, sender)
 
 
 async def release(request: web.Request) -> web.Response:
     sender = request.match_info["id"]
-    if await _run(request.app[CONVERSATIONS].summary, sender) is None:
+    outcome = await request.app[CORE].release(sender, _actor(request))
+    if outcome is None:
         return _error(404, "no such conversation")
-    await _return_to_bot(request.app, sender, request["staff"].display_name)
+    if outcome.refused:
+        return _taken(outcome)
     return web.json_response({"id": sender, "owner": "bot"})
 
 
@@ -255,9 +251,8 @@ async def patch_ticket(request: web.Request) -> web.Response:
     except TicketError as exc:
         return _error(404, str(exc))
     if status in ("resolved", "closed"):
-        summary = await _run(request.app[CONVERSATIONS].summary, ticket.sender_id)
-        if summary is not None and summary.owner != "bot":
-            await _return_to_bot(request.app, ticket.sender_id, request["staff"].display_name)
+        # The case is closed: the chat goes back to the bot, which asks for a rating.
+        await request.app[CORE].release(ticket.sender_id, _actor(request), case_closed=True)
     return web.json_response(ticket.as_dict())
 
 
@@ -267,9 +262,10 @@ async def openapi(_request: web.Request) -> web.Response:
     return web.FileResponse(ROOT / "docs" / "openapi.yaml", headers={"Content-Type": "application/yaml"})
 
 
-def add_api(app: web.Application, conversations: ConversationService, staff: StaffService, tickets: TicketService,
+def add_api(app: web.Application, core: ConversationCore, staff: StaffService, tickets: TicketService,
             customers: CustomerService) -> None:
-    app[CONVERSATIONS] = conversations
+    app[CORE] = core
+    app[CONVERSATIONS] = core.conversations
     app[STAFF] = staff
     app[TICKETS] = tickets
     app[CUSTOMERS] = customers

@@ -19,6 +19,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from bot.services.conversations import ConversationService, TranscriptLine
+from bot.services.uploads import UploadStore
 from bot.text import nfc
 
 # Magic numbers of the image types a browser may show inline; SVG is deliberately absent (it can carry script).
@@ -31,6 +32,9 @@ HEADERS = {
     "Cross-Origin-Resource-Policy": "same-origin",
     "Cache-Control": "private, max-age=300",
 }
+
+
+UPLOADS = web.AppKey("uploads", UploadStore)  # the website customers' files (bot/gateway/uploads.py)
 
 
 class Refused(Exception):
@@ -106,8 +110,6 @@ async def serve(app: web.Application, conversations: ConversationService, sender
     if not 0 <= n < len(found):
         raise Refused(404, "no such attachment in this conversation")
     if isinstance(found[n].get("upload_id"), str):
-        from bot.gateway.uploads import UPLOADS
-
         data = await asyncio.to_thread(app[UPLOADS].read, found[n]["upload_id"])
         if data is None:
             raise Refused(404, "the file is no longer stored (erased at the customer's request, or removed)")

@@ -1,8 +1,11 @@
 """POST /upload?sender=ID: a website customer attaches a photo (JPEG, PNG, WebP) or a PDF.
 
-multipart/form-data with `file`, and optionally `caption`, `language` (vi | en,
-for the acknowledgement) and `ref` (the widget's own id for the upload: the tab
-that sent it already shows it, and skips the echo that tells its other tabs).
+multipart/form-data with `secret` (the conversation's, from POST /conversations)
+first, then `file`, and optionally `caption`, `language` (vi | en, for the
+acknowledgement) and `ref` (the widget's own id for the upload: the tab that
+sent it already shows it, and skips the echo that tells its other tabs).
+The secret travels in the body, not a header, so that the widget on a shop's
+own site makes a simple request (no CORS preflight).
 
 The type is decided from the file's first bytes; the declared content type and
 the name are never trusted. The bytes go to the upload folder under a random id,
@@ -20,21 +23,20 @@ from urllib.parse import unquote
 from aiohttp import BodyPartReader, web
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.gateway.app import CONVERSATIONS, bot_message, read_public_body, receive_attachment
-from bot.gateway.attachments import Refused, image_type, safe_filename
-from bot.gateway.hub import HUB
+from bot.conversation.core import ConversationCore, bot_message
+from bot.conversation.guard import sender_problem
+from bot.gateway.attachments import UPLOADS, Refused, image_type, safe_filename
+from bot.gateway.origins import cors_headers, origin_allowed
 from bot.services.uploads import UploadStore
 from bot.store.models import utcnow
 from bot.text import nfc
 
-UPLOADS = web.AppKey("uploads", UploadStore)
+UPLOAD_CORE = web.AppKey("upload_core", ConversationCore)
+UPLOAD_ORIGINS = web.AppKey("upload_origins", frozenset)
 MAX_UPLOAD = 10 * 1024 * 1024
 UPLOADS_PER_HOUR = 20
 MAX_FIELD = 16 * 1024  # caption, language, ref
 EXTENSIONS = {"jpg": (".jpg", ".jpeg"), "png": (".png",), "webp": (".webp",), "pdf": (".pdf",)}
-# The widget may live on the shop's own site while the gateway has another address; the route uses no cookies,
-# so any origin may read its answers (without this the browser hides them, even "too big").
-CORS = {"Access-Control-Allow-Origin": "*"}
 
 
 def sniff(data: bytes) -> Optional[Tuple[str, str]]:
@@ -57,21 +59,28 @@ def display_name(name: Optional[str], kind: str, extension: str) -> str:
 
 
 async def upload(request: web.Request) -> web.Response:
+    # The widget may live on the shop's own site while the gateway has another address: an allowed page
+    # may read the answers (without this the browser hides them, even "too big").
+    cors = cors_headers(request, request.app[UPLOAD_ORIGINS])
     try:
-        return await _upload(request)
+        return await _upload(request, cors)
     except Refused as exc:
-        response = web.json_response({"error": str(exc)}, status=exc.status, headers=CORS)
+        response = web.json_response({"error": str(exc)}, status=exc.status, headers=cors)
         if not request.content.at_eof():
             # Refused before the whole body arrived (too big): the connection cannot carry another request.
             response.force_close()
         return response
 
 
-async def _upload(request: web.Request) -> web.Response:
-    sender, _, _, error = read_public_body({"sender": request.query.get("sender"), "message": ""})
+async def _upload(request: web.Request, cors) -> web.Response:
+    if not origin_allowed(request, request.app[UPLOAD_ORIGINS]):
+        raise Refused(403, "this site may not send files here (HOTRO_ALLOWED_ORIGINS)")
+    sender = request.query.get("sender")
+    error = sender_problem(sender)
     if error:
         raise Refused(400, error)
-    conversations = request.app[CONVERSATIONS]
+    core: ConversationCore = request.app[UPLOAD_CORE]
+    conversations = core.conversations
     try:
         recent = await asyncio.to_thread(conversations.uploads_since, sender, utcnow() - timedelta(hours=1))
     except SQLAlchemyError:  # the database is down: take the file, the transcript line waits in the backlog
@@ -80,7 +89,7 @@ async def _upload(request: web.Request) -> web.Response:
         raise Refused(429, f"at most {UPLOADS_PER_HOUR} files an hour per conversation; try again later")
     if (request.content_length or 0) > MAX_UPLOAD + MAX_FIELD * 4:
         raise Refused(413, _too_big())
-    fields, data, file_name = await _read_form(request)
+    fields, data, file_name = await _read_form(request, core, sender)
     if data is None:
         raise Refused(400, "no file: send it in a multipart/form-data field named 'file'")
     found = sniff(data)
@@ -91,23 +100,27 @@ async def _upload(request: web.Request) -> web.Response:
     attachment = {"kind": kind, "upload_id": upload_id, "file_name": display_name(file_name, kind, extension)}
     caption = nfc(fields.get("caption", "")).strip()[:4000]
     language = "en" if fields.get("language") == "en" else "vi"
-    replies = await receive_attachment(request.app, sender, attachment, caption, language, "web")
+    replies = await core.customer_attachment(sender, attachment, caption, language, "web")
     ref = fields.get("ref", "")
     shown = {"kind": kind, "file_name": attachment["file_name"]}
-    hub = request.app[HUB]
+    hub = core.hub
     await hub.echo(sender, {"type": "message", "author": "customer", "text": caption, "buttons": [],
                             "attachment": shown, "ref": ref if re.fullmatch(r"[\w-]{1,64}", ref) else None}, None)
     for reply in replies:
         await hub.deliver(sender, bot_message(reply))
-    return web.json_response(dict(attachment, replies=replies), status=201, headers=CORS)
+    return web.json_response(dict(attachment, replies=replies), status=201, headers=cors)
 
 
-async def _read_form(request: web.Request) -> Tuple[Dict[str, str], Optional[bytes], Optional[str]]:
-    """(small text fields, the file's bytes or None, the file's name as the client gave it)."""
+async def _read_form(request: web.Request, core: ConversationCore,
+                     sender: str) -> Tuple[Dict[str, str], Optional[bytes], Optional[str]]:
+    """(small text fields, the file's bytes or None, the file's name as the client gave it).
+
+    The conversation's secret must come before the file: a stranger's file is never read.
+    """
     if not request.content_type.startswith("multipart/form-data"):
         raise Refused(400, "send the file as multipart/form-data in a field named 'file'")
     fields: Dict[str, str] = {}
-    data, file_name = None, None
+    data, file_name, opened = None, None, False
     try:
         reader = await request.multipart()
         while True:
@@ -116,7 +129,15 @@ async def _read_form(request: web.Request) -> Tuple[Dict[str, str], Optional[byt
                 break
             if not isinstance(part, BodyPartReader):
                 raise Refused(400, "nested multipart bodies are not accepted")
-            if part.name == "file" and data is None:
+            if part.name == "secret":
+                secret = (await _read_limited(part, MAX_FIELD, 400, "'secret' is too long")).decode("utf-8", "replace")
+                try:
+                    opened = await core.may_open(sender, secret)
+                except SQLAlchemyError:
+                    raise Refused(503, "files cannot be received for a moment; please try again") from None
+            elif part.name == "file" and not opened:
+                raise Refused(403, "unknown conversation or wrong secret (send 'secret' before 'file')")
+            elif part.name == "file" and data is None:
                 data = await _read_limited(part, MAX_UPLOAD, 413, _too_big())
                 # Browsers send %22, %0A and %0D for quotes and line breaks; some clients percent-encode it all.
                 file_name = unquote(part.filename) if part.filename else None
@@ -127,6 +148,8 @@ async def _read_form(request: web.Request) -> Tuple[Dict[str, str], Optional[byt
                 await part.release()
     except (ValueError, AssertionError):
         raise Refused(400, "the multipart/form-data body is malformed") from None
+    if not opened:
+        raise Refused(403, "unknown conversation or wrong secret")
     return fields, data, file_name
 
 
@@ -146,6 +169,9 @@ def _too_big() -> str:
     return f"the file is larger than {MAX_UPLOAD // 2**20} MB"
 
 
-def add_uploads(app: web.Application, store: UploadStore) -> None:
+def add_uploads(app: web.Application, core: ConversationCore, store: UploadStore,
+                origins: frozenset = frozenset()) -> None:
     app[UPLOADS] = store
+    app[UPLOAD_CORE] = core
+    app[UPLOAD_ORIGINS] = frozenset(origins)
     app.router.add_post("/upload", upload)

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Dict, List, Optional
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import sessionmaker
 
-from bot.services.tickets import get_or_create_conversation
+from bot.store.conversations import get_or_create_conversation
 from bot.store.db import session_scope
 from bot.store.models import Conversation, Message, OwnershipEvent, Rating, utcnow
 
@@ -34,6 +34,17 @@ class TranscriptLine:
     text: str
     data: Optional[Dict[str, Any]]
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class Ownership:
+    """The outcome of an ownership change: who owns the conversation now, and whether this call changed it."""
+
+    owner: str
+    agent: Optional[str]
+    changed: bool
+    refused: bool = False  # the rule said no (e.g. another staff member holds it); owner/agent are theirs
+    channel: str = "rest"
 
 
 @dataclass(frozen=True)
@@ -60,21 +71,65 @@ class ConversationService:
             return row or "bot"
 
     def set_owner(self, sender_id: str, owner: str, agent: Optional[str] = None, channel: str = "rest") -> None:
+        """Set the owner whatever it was (tests and seeding); live code uses change_owner."""
+        self.change_owner(sender_id, owner, agent, allowed=lambda *_: True, channel=channel)
+
+    def change_owner(
+        self,
+        sender_id: str,
+        owner: str,
+        agent: Optional[str] = None,
+        *,
+        allowed: Callable[[str, Optional[str]], bool],
+        note: Optional[str] = None,
+        channel: str = "rest",
+        create: bool = True,
+    ) -> Optional[Ownership]:
+        """Make (owner, agent) the conversation's owner if `allowed(current_owner, current_agent)`.
+
+        One transaction with a conditional update: of two changes at once, the
+        second sees the first's result and is judged against it, so two staff
+        members claiming one chat give one winner and one refusal. `note` is a
+        system line written with the change. None when the conversation does
+        not exist and `create` is false.
+        """
         if owner not in OWNERS:
             raise ConversationError(f"owner must be one of {', '.join(OWNERS)}")
         if owner == "agent" and not agent:
             raise ConversationError("an agent owner needs the staff member's name")
+        agent = agent if owner == "agent" else None
         with session_scope(self._factory) as session:
-            conversation = get_or_create_conversation(session, sender_id, channel, "vi")
-            now = self._clock()
-            agent = agent if owner == "agent" else None
-            if (conversation.owner or "bot", conversation.agent) != (owner, agent):
+            if create:
+                get_or_create_conversation(session, sender_id, channel, "vi")
+            for _ in range(10):
+                row = session.execute(
+                    select(Conversation.id, Conversation.owner, Conversation.agent, Conversation.channel)
+                    .where(Conversation.sender_id == sender_id)
+                ).first()
+                if row is None:
+                    return None
+                current = (row.owner or "bot", row.agent)
+                if current == (owner, agent):
+                    return Ownership(owner, agent, changed=False, channel=row.channel)
+                if not allowed(*current):
+                    return Ownership(current[0], current[1], changed=False, refused=True, channel=row.channel)
+                now = self._clock()
+                won = session.execute(
+                    update(Conversation)
+                    .where(Conversation.id == row.id, Conversation.owner == row.owner,
+                           Conversation.agent.is_(None) if row.agent is None else Conversation.agent == row.agent)
+                    .values(owner=owner, agent=agent, owner_since=now)
+                    .execution_options(synchronize_session=False)
+                ).rowcount
+                if not won:
+                    continue  # someone changed it between our read and our write: judge again against theirs
                 # The history, not only the current owner: waiting and response times are measured from it.
-                session.add(OwnershipEvent(conversation_id=conversation.id, owner_from=conversation.owner or "bot",
-                                           owner_to=owner, agent=agent, created_at=now))
-            conversation.owner = owner
-            conversation.agent = agent
-            conversation.owner_since = now
+                session.add(OwnershipEvent(conversation_id=row.id, owner_from=current[0], owner_to=owner,
+                                           agent=agent, created_at=now))
+                if note:
+                    session.add(Message(conversation_id=row.id, author_type="system", text=note, created_at=now))
+                return Ownership(owner, agent, changed=True, channel=row.channel)
+            raise ConversationError(f"the owner of {sender_id[:8]} keeps changing; try again")
 
     def record(
         self,
@@ -111,6 +166,54 @@ class ConversationService:
                     )
                 )
             return conversation.owner or "bot"
+
+    def record_if_agent(self, sender_id: str, agent: str, author_type: str, text: str,
+                        author_name: Optional[str] = None) -> Optional[Ownership]:
+        """Add a line only while `agent` holds the conversation (checked and written in one transaction).
+
+        None when there is no such conversation; refused when someone else (or nobody) holds it.
+        """
+        with session_scope(self._factory) as session:
+            conversation = session.execute(
+                select(Conversation).where(Conversation.sender_id == sender_id).with_for_update()
+            ).scalars().first()
+            if conversation is None:
+                return None
+            if conversation.owner != "agent" or conversation.agent != agent:
+                return Ownership(conversation.owner, conversation.agent, changed=False, refused=True,
+                                 channel=conversation.channel)
+            session.add(Message(conversation_id=conversation.id, author_type=author_type, author_name=author_name,
+                                text=text, created_at=self._clock()))
+            return Ownership(conversation.owner, conversation.agent, changed=False, channel=conversation.channel)
+
+    def create_protected(self, sender_id: str, secret_hash: str, channel: str, language: str = "vi") -> None:
+        """A new conversation that only the holder of the secret may open (the website widget's)."""
+        with session_scope(self._factory) as session:
+            session.add(Conversation(sender_id=sender_id, channel=channel, language=language, secret_hash=secret_hash,
+                                     created_at=self._clock()))
+
+    def secret_hash(self, sender_id: str) -> Optional[str]:
+        with session_scope(self._factory) as session:
+            return session.execute(
+                select(Conversation.secret_hash).where(Conversation.sender_id == sender_id)
+            ).scalar_one_or_none()
+
+    def offered_payloads(self, sender_id: str, recent: int = 20) -> set:
+        """Payloads of the buttons among the bot's last `recent` messages: what the customer may press now."""
+        with session_scope(self._factory) as session:
+            rows = session.execute(
+                select(Message.data)
+                .join(Conversation, Message.conversation_id == Conversation.id)
+                .where(Conversation.sender_id == sender_id, Message.author_type == "bot", Message.data.is_not(None))
+                .order_by(Message.id.desc())
+                .limit(recent)
+            ).scalars()
+            payloads = set()
+            for data in rows:
+                for button in (json.loads(data) or {}).get("buttons") or []:
+                    if isinstance(button, dict) and isinstance(button.get("payload"), str):
+                        payloads.add(button["payload"])
+            return payloads
 
     def transcript(self, sender_id: str, for_staff: bool = False) -> List[TranscriptLine]:
         """Every message in order; the customer's view (for_staff=False) leaves out internal notes."""
@@ -204,5 +307,10 @@ def _summary(session, conversation: Conversation) -> ConversationSummary:
 def _summary_of(conversation: Conversation, last: Optional[Message]) -> ConversationSummary:
     return ConversationSummary(
         conversation.sender_id, conversation.channel, conversation.owner, conversation.agent,
-        conversation.owner_since, last.text if last else None, last.created_at if last else None,
+        # A list needs the start of the message only: one 200,000-character message must not make it megabytes.
+        conversation.owner_since, _preview(last.text) if last else None, last.created_at if last else None,
     )
+
+
+def _preview(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"

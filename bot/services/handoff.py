@@ -131,6 +131,7 @@ class LiveHandoff:
         return seen is not None and now - seen <= self._online
 
     def enqueue(self, sender_id: str, channel: str) -> int:
-        if self._conversations.owner(sender_id) == "bot":
-            self._conversations.set_owner(sender_id, "queued", channel=channel)
+        # Only from the bot: a person who already took the chat keeps it.
+        self._conversations.change_owner(sender_id, "queued", allowed=lambda owner, _agent: owner == "bot",
+                                         channel=channel)
         return len(self._conversations.list("queued"))

@@ -8,12 +8,14 @@ from typing import Callable, List, Optional
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from bot.categories import CATEGORIES
 from bot.parsers import format_ticket_code, normalize_contact, ticket_id_from_code
 from bot.services.priority import at_least, derive_priority, raised
 from bot.services.sla import SERVICE_LEVELS, due_times, past_deadline, resolve_deadline
+from bot.services.customer_links import attach_contact
+from bot.store.conversations import get_or_create_conversation
 from bot.store.db import session_scope
 from bot.store.models import Conversation, Customer, Ticket, TicketEvent, utcnow
 
@@ -193,23 +195,6 @@ def _view(ticket: Ticket) -> TicketView:
     )
 
 
-def get_or_create_conversation(session: Session, sender_id: str, channel: str, language: str) -> Conversation:
-    conversation = session.execute(
-        select(Conversation).where(Conversation.sender_id == sender_id)
-    ).scalars().first()
-    if conversation is None:
-        conversation = Conversation(sender_id=sender_id, channel=channel, language=language)
-        session.add(conversation)
-        try:
-            session.flush()
-        except IntegrityError:  # created concurrently by another worker
-            session.rollback()
-            conversation = session.execute(
-                select(Conversation).where(Conversation.sender_id == sender_id)
-            ).scalars().one()
-    return conversation
-
-
 class TicketService:
     def __init__(self, factory: sessionmaker, clock: Callable[[], datetime] = utcnow):
         self._factory = factory
@@ -240,8 +225,6 @@ class TicketService:
                 ack_due, resolve_due = due_times(priority, now)
                 if submission.contact and conversation.customer_id:
                     # A Telegram customer who gives a known phone/email joins that customer's history.
-                    from bot.services.customers import attach_contact
-
                     attach_contact(session, conversation, submission.contact)
                 customer_id = submission.customer_id or conversation.customer_id
                 if customer_id and not conversation.customer_id:

@@ -66,6 +66,9 @@ class Conversation(Base):
     owner = Column(String(20), nullable=False, default="bot", server_default="bot")
     agent = Column(String(100))
     owner_since = Column(DateTime)
+    # SHA-256 of the secret the gateway gave the browser that opened this conversation (website widget):
+    # the id alone does not let anyone read or write it. None for REST and Telegram conversations.
+    secret_hash = Column(String(64))
 
     customer = relationship("Customer")
 

@@ -67,7 +67,7 @@ def test_staff_take_over_a_widget_chat_from_the_desk(browser, stack):
     code = re.findall(r"KN-\d{6}", log.inner_text())[-1]
     say(SCRIPT, SCRIPT)
     say("cho tôi gặp nhân viên", "hàng chờ")
-    sender = shop.evaluate("localStorage.getItem('hotro-session')")
+    sender = shop.evaluate("JSON.parse(localStorage.getItem('hotro-chat')).sender")
 
     # The desk's queue shows the customer; the conversation view has everything the bot learned.
     waiting = desk.locator(f'#queued button[data-id="{sender}"]')

@@ -19,6 +19,7 @@ from bot.store.db import session_factory, session_scope
 from bot.store.models import Customer
 from tests.integration.conftest import TELEGRAM_STAFF_CHAT, staff_api
 from tests.telegram_api import png
+from tests.serving import new_widget_chat, widget_socket
 
 CODE = re.compile(r"KN-\d{6}")
 
@@ -225,11 +226,12 @@ def test_a_staff_reply_in_the_group_reaches_a_website_customer(stack, telegram_a
 
     async def main():
         async with aiohttp.ClientSession() as session:
-            async with session.ws_connect(f"{stack.gateway_url}/ws?sender=web-tg-card") as ws:
+            sender, secret = await new_widget_chat(session, stack.gateway_url)
+            async with widget_socket(session, stack.gateway_url, sender, secret) as ws:
                 await ws.receive_json(timeout=10)
                 await ws.send_json({"type": "message", "text": "cho tôi gặp nhân viên"})
                 await ws.receive_json(timeout=60)
-                card = await asyncio.to_thread(_card_for, telegram_api, "web-tg-card")
+                card = await asyncio.to_thread(_card_for, telegram_api, sender)
                 staff_user = telegram_api.user(820002, "Hạnh", "vi")
                 telegram_api.group_reply(TELEGRAM_STAFF_CHAT, staff_user, card, "Chào chị, em là Hạnh")
                 return await ws.receive_json(timeout=60)

@@ -44,7 +44,7 @@ def test_a_photo_attached_in_the_widget_is_seen_by_the_customer_and_in_the_desk(
     # Polled by Playwright's own script: a wait_for_function string would be eval'd, which the CSP forbids.
     expect(thumbnail).to_have_js_property("naturalWidth", 64)
     expect(log).to_contain_text(attachment_received("vi", "photo"), timeout=20000)
-    sender = shop.evaluate("localStorage.getItem('hotro-session')")
+    sender = shop.evaluate("JSON.parse(localStorage.getItem('hotro-chat')).sender")
 
     # A reload shows the line again, by its name (as text).
     shop.reload()

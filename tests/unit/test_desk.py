@@ -9,22 +9,14 @@ import yaml
 from sqlalchemy import event
 
 from bot.config import ROOT
-from bot.gateway.app import create_app
-from tests.serving import serve
+from tests.serving import gateway_app, serve
 from bot.services.conversations import ConversationService
 from bot.services.customers import CustomerService
 from bot.services.staff import SESSION_IDLE, StaffService, csrf_token
 from bot.services.tickets import ComplaintSubmission, TicketService
+from tests.serving import Clock
 
 PASSWORD = "correct horse battery"
-
-
-class Clock:
-    def __init__(self):
-        self.now = datetime(2026, 11, 26, 3, 0)
-
-    def __call__(self):
-        return self.now
 
 
 def test_desk_sessions_expire_after_a_shift_without_activity(any_db_factory):
@@ -125,7 +117,7 @@ def test_history_includes_the_customer_record_of_a_verified_order(db_factory):
 
 def run_desk(factory, scenario):
     async def main():
-        runner, base = await serve(create_app(ConversationService(factory), "http://127.0.0.1:9", factory))
+        runner, base = await serve(gateway_app(factory))
         try:
             jar = aiohttp.CookieJar(unsafe=True)  # cookies for 127.0.0.1
             async with aiohttp.ClientSession(cookie_jar=jar) as session:
@@ -274,7 +266,7 @@ def test_assign_and_resolve_hands_the_conversation_back(desk_db):
 
 
 def test_the_openapi_file_describes_every_api_route(desk_db):
-    app = create_app(ConversationService(desk_db), "http://127.0.0.1:9", desk_db)
+    app = gateway_app(desk_db)
     served = set()
     for route in app.router.routes():
         path = route.resource.canonical if route.resource else ""

@@ -7,8 +7,7 @@ import uuid
 import aiohttp
 import pytest
 
-from bot.gateway.app import create_app
-from tests.serving import serve
+from tests.serving import gateway_app, serve, web_chat, widget_socket
 from bot.services.conversations import ConversationService
 from bot.services.staff import StaffService
 
@@ -34,7 +33,7 @@ def _run(db_factory, redis_urls, scenario):
         try:
             bases = []
             for url in redis_urls:
-                runner, base = await serve(create_app(ConversationService(db_factory), "http://127.0.0.1:9", db_factory, url))
+                runner, base = await serve(gateway_app(db_factory, redis_url=url))
                 runners.append(runner)
                 bases.append(base)
             async with aiohttp.ClientSession() as session:
@@ -47,6 +46,7 @@ def _run(db_factory, redis_urls, scenario):
 
 
 def _claimed(db_factory, sender):
+    web_chat(db_factory, sender)
     ConversationService(db_factory).record(sender, "customer", "cho tôi gặp nhân viên")
     StaffService(db_factory).add("lan", "correct horse battery", "Lan")
     ConversationService(db_factory).set_owner(sender, "agent", "lan")
@@ -54,7 +54,7 @@ def _claimed(db_factory, sender):
 
 
 async def _reply_elsewhere(session, socket_base, api_base, sender, auth, text):
-    async with session.ws_connect(f"{socket_base}/ws?sender={sender}") as ws:
+    async with widget_socket(session, socket_base, sender, f"secret-of-{sender}") as ws:
         await ws.receive_json(timeout=5)  # history
         async with session.post(f"{api_base}/api/conversations/{sender}/messages", json={"text": text},
                                 headers=auth) as response:

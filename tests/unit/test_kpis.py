@@ -9,20 +9,9 @@ from bot.services.conversations import ConversationService
 from bot.services.faq import FaqService
 from bot.services.kpis import Durations, KpiService
 from bot.services.tickets import ComplaintSubmission, TicketService
+from tests.serving import Clock
 
 T0 = datetime(2026, 11, 2, 1, 0)
-
-
-class Clock:
-    def __init__(self, now):
-        self.now = now
-
-    def __call__(self):
-        return self.now
-
-    def at(self, **delta):
-        self.now = T0 + timedelta(**delta)
-        return self
 
 
 def submission(key, order=None):

@@ -6,17 +6,16 @@ import re
 
 import aiohttp
 
-from bot.gateway.app import STATIC, create_app
-from bot.services.conversations import ConversationService
+from bot.gateway.app import STATIC
 from bot.services.staff import StaffService
-from tests.serving import serve
+from tests.serving import gateway_app, serve
 
 PASSWORD = "correct horse battery"
 
 
 def fetch_all(factory, requests):
     async def main():
-        runner, base = await serve(create_app(ConversationService(factory), "http://127.0.0.1:9", factory))
+        runner, base = await serve(gateway_app(factory))
         try:
             async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
                 async with session.post(base + "/desk/login", data={"name": "lan", "password": PASSWORD}) as r:

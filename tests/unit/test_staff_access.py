@@ -9,14 +9,12 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, select, text
 
 from bot import cli
-from bot.gateway.app import create_app
 from bot.services import registry
-from bot.services.conversations import ConversationService
 from bot.services.login_throttle import MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS, WINDOW
 from bot.services.staff import SESSION_IDLE, LoginThrottled, StaffError, StaffService
 from bot.store.migrate import alembic_config
 from bot.store.models import StaffToken
-from tests.serving import serve
+from tests.serving import gateway_app, serve
 from tests.unit.test_desk import PASSWORD, Clock
 
 
@@ -197,7 +195,7 @@ def test_the_staff_access_migration_gives_old_api_tokens_an_expiry_and_downgrade
 
 def run(factory, scenario):
     async def main():
-        runner, base = await serve(create_app(ConversationService(factory), "http://127.0.0.1:9", factory))
+        runner, base = await serve(gateway_app(factory))
         try:
             async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
                 return await scenario(session, base)

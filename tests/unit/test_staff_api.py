@@ -7,8 +7,7 @@ import aiohttp
 import pytest
 
 from bot import cli
-from bot.gateway.app import create_app
-from tests.serving import serve
+from tests.serving import gateway_app, serve
 from bot.services import registry
 from bot.services.conversations import ConversationService
 from bot.services.staff import StaffError, StaffService, hash_password, password_matches
@@ -70,7 +69,7 @@ class Api:
 
 def run_api(factory, scenario):
     async def main():
-        runner, base = await serve(create_app(ConversationService(factory), "http://127.0.0.1:9", factory))
+        runner, base = await serve(gateway_app(factory))
         try:
             async with aiohttp.ClientSession() as session:
                 return await scenario(Api(session, base, StaffService(factory).issue_token("lan")))

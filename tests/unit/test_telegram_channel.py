@@ -13,14 +13,14 @@ from bot.channels.common import APOLOGY
 from bot.channels.telegram.outbox import send_with_retry
 from bot.channels.telegram.settings import TelegramSettings
 from bot.channels.telegram.setup import add_telegram
-from bot.gateway.app import create_app
-from bot.gateway.hub import Hub
-from tests.serving import serve
+from bot.conversation.hub import Hub
+from bot.gateway.app import CORE
+from tests.serving import FakeRasa, gateway_app, serve
 from bot.services import registry
 from bot.services.conversations import ConversationService
 from bot.services.staff import StaffError, StaffService
 from bot.services.tickets import ComplaintSubmission, TicketService
-from bot.services.customers import link_telegram_user
+from bot.services.customer_links import link_telegram_user
 from bot.store.db import session_scope
 from bot.store.models import Customer
 from tests.telegram_api import until
@@ -29,41 +29,26 @@ LONG_PAYLOAD = '/inform{"complaint_category":"refund_payment","order_number":"DH
 STAFF_CHAT = -2002
 
 
-class FakeRasa:
-    """Answers like Rasa's REST channel: echoes, with a button whose payload is too long for Telegram."""
-
-    def __init__(self):
-        self.received = []
-        self.down = False
-
-    async def webhook(self, request):
-        body = await request.json()
-        self.received.append(body)
-        if self.down:
-            return web.json_response({"error": "down"}, status=500)
-        if body["message"] == "/restart":
-            return web.json_response([])
-        return web.json_response([{"recipient_id": body["sender"], "text": f"echo {body['message']}",
-                                   "buttons": [{"title": "Hoàn tiền", "payload": LONG_PAYLOAD}]}])
+def echo_with_a_long_button(body):
+    """Rasa's answer here: an echo, with a button whose payload is too long for Telegram's callback data."""
+    return [{"recipient_id": body["sender"], "text": f"echo {body['message']}",
+             "buttons": [{"title": "Hoàn tiền", "payload": LONG_PAYLOAD}]}]
 
 
 def run_gateway(factory, fake, scenario, **settings):
     async def main():
-        rasa = FakeRasa()
-        rasa_app = web.Application()
-        rasa_app.router.add_post("/webhooks/rest/webhook", rasa.webhook)
-        rasa_runner, rasa_url = await serve(rasa_app)
-        app = create_app(ConversationService(factory), rasa_url, factory)
+        rasa = await FakeRasa(echo_with_a_long_button).start()
+        app = gateway_app(factory, rasa.url)
         options = dict(bot_token=fake.token, api_url=fake.url, poll_timeout=1, staff_scan_seconds=0.2)
         options.update(settings)
-        channel = add_telegram(app, factory, TelegramSettings(**options))
+        channel = add_telegram(app, app[CORE], factory, TelegramSettings(**options))
         runner, url = await serve(app)
         try:
             await asyncio.wait_for(channel.ready.wait(), 10)
             return await scenario(channel, rasa, url)
         finally:
             await runner.cleanup()
-            await rasa_runner.cleanup()
+            await rasa.stop()
 
     return asyncio.run(main())
 
@@ -365,8 +350,8 @@ def test_a_second_gateway_that_only_sends_delivers_staff_replies_without_polling
         fake_telegram.send_text(user, "cho tôi gặp nhân viên")
         await until(lambda: fake_telegram.sent_to(621), what="the bot's reply")
         polls_before = len(fake_telegram.calls_to("getUpdates"))
-        second = create_app(ConversationService(db_factory), "http://127.0.0.1:9", db_factory)
-        sender_only = add_telegram(second, db_factory, TelegramSettings(
+        second = gateway_app(db_factory)
+        sender_only = add_telegram(second, second[CORE], db_factory, TelegramSettings(
             bot_token=fake_telegram.token, api_url=fake_telegram.url, receive_updates=False))
         runner, url = await serve(second)
         try:

@@ -6,11 +6,10 @@ import logging
 import aiohttp
 
 from bot.channels.telegram.files import FileCache
-from bot.gateway.app import create_app
 from bot.gateway.attachments import content_disposition, image_type, safe_filename
 from bot.services.conversations import ConversationService
 from bot.services.staff import StaffService
-from tests.serving import serve
+from tests.serving import gateway_app, serve
 from tests.telegram_api import until
 from tests.unit.test_telegram_channel import run_gateway
 
@@ -150,7 +149,7 @@ def test_without_telegram_the_route_says_so(db_factory):
     attach(db_factory, "tg-606", "photo-1")
 
     async def main():
-        runner, url = await serve(create_app(ConversationService(db_factory), "http://127.0.0.1:9", db_factory))
+        runner, url = await serve(gateway_app(db_factory))
         try:
             async with aiohttp.ClientSession() as session:
                 async with session.get(f"{url}/api/conversations/tg-606/attachments/0",

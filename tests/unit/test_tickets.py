@@ -4,6 +4,7 @@ import pytest
 
 from bot.services.handoff import HandoffRequest, HandoffService
 from bot.services.tickets import ComplaintSubmission, TicketError, TicketService
+from tests.serving import Clock
 
 
 def submission(key="s1:form:1", sender="s1", **overrides):
@@ -22,17 +23,9 @@ def submission(key="s1:form:1", sender="s1", **overrides):
     return ComplaintSubmission(**values)
 
 
-class Clock:
-    def __init__(self):
-        self.now = datetime(2026, 11, 25, 2, 0)
-
-    def __call__(self):
-        return self.now
-
-
 @pytest.fixture
 def clock():
-    return Clock()
+    return Clock(datetime(2026, 11, 25, 2, 0))
 
 
 @pytest.fixture

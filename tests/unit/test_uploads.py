@@ -10,45 +10,63 @@ import aiohttp
 
 from bot import cli
 from bot.channels.common import APOLOGY, attachment_received
-from bot.gateway.app import create_app
 from bot.gateway.uploads import UPLOADS_PER_HOUR
 from bot.services import registry
 from bot.services.conversations import ConversationService
 from bot.services.staff import StaffService
-from tests.serving import serve
+from tests.serving import gateway_app, serve, web_chat, widget_socket
 from tests.telegram_api import png
 
 PNG = png(8, 6)
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
+def _secret(sender):
+    return f"secret-of-{sender}"  # what tests.serving.web_chat gives
+
+
 def _form(data, name, content_type="application/octet-stream", **fields):
-    form = aiohttp.FormData()
-    for key, value in fields.items():
-        form.add_field(key, value)
-    form.add_field("file", data, filename=name, content_type=content_type)
-    return form
+    """A widget's upload form, built for a secret: the conversation's secret first, as the widget sends it."""
+    def build(secret):
+        form = aiohttp.FormData()
+        form.add_field("secret", secret)
+        for key, value in fields.items():
+            form.add_field(key, value)
+        form.add_field("file", data, filename=name, content_type=content_type)
+        return form
+
+    return build
 
 
 def _caption_only(caption):
-    form = aiohttp.FormData()
-    form.add_field("caption", caption, content_type="text/plain")  # a content type makes the form multipart
-    return form
+    def build(secret):
+        form = aiohttp.FormData()
+        form.add_field("secret", secret, content_type="text/plain")  # a content type makes the form multipart
+        form.add_field("caption", caption, content_type="text/plain")
+        return form
+
+    return build
 
 
-async def _post(session, url, sender, form):
+async def _post(session, url, sender, build, secret=None):
+    """POST /upload for `sender`, with its secret unless the test gives another."""
+    form = build(secret if secret is not None else _secret(sender or ""))
     target = f"{url}/upload" + (f"?sender={sender}" if sender is not None else "")
     async with session.post(target, data=form) as response:
         return response.status, await response.json(), response.headers
 
 
-def _gateway(db_factory, tmp_path, scenario):
-    """Run `scenario(session, url, token)` against a gateway whose uploads go to tmp_path/uploads."""
+def _gateway(db_factory, tmp_path, scenario, chats=(), **app_options):
+    """Run `scenario(session, url, token)` against a gateway whose uploads go to tmp_path/uploads.
+
+    `chats`: the website conversations the scenario uses, opened with the tests' secrets.
+    """
     staff = StaffService(db_factory)
     staff.add("lan", "correct horse battery", "Lan")
     token = staff.issue_token("lan")
-    app = create_app(ConversationService(db_factory), "http://127.0.0.1:9", db_factory,
-                     upload_dir=tmp_path / "uploads")
+    for sender in chats:
+        web_chat(db_factory, sender)
+    app = gateway_app(db_factory, upload_dir=tmp_path / "uploads", **app_options)
 
     async def run():
         runner, url = await serve(app)
@@ -73,11 +91,11 @@ def _stored(tmp_path):
 
 def test_a_photo_reaches_the_transcript_the_customers_tabs_and_the_desk(db_factory, tmp_path):
     async def scenario(session, url, token):
-        async with session.ws_connect(f"{url}/ws?sender=web-anh") as tab:
+        async with widget_socket(session, url, "web-anh", _secret("web-anh")) as tab:
             assert (await tab.receive_json())["type"] == "history"
             created = await _post(session, url, "web-anh", _form(PNG, "../hộp vỡ.png", "image/png", ref="r1"))
             live = [await tab.receive_json(timeout=5), await tab.receive_json(timeout=5)]
-        async with session.ws_connect(f"{url}/ws?sender=web-anh") as reloaded:
+        async with widget_socket(session, url, "web-anh", _secret("web-anh")) as reloaded:
             history = (await reloaded.receive_json())["messages"]
         _, _, body = await _staff_get(session, url, "/api/conversations/web-anh", token)
         lines = json.loads(body)["transcript"]
@@ -85,9 +103,9 @@ def test_a_photo_reaches_the_transcript_the_customers_tabs_and_the_desk(db_facto
         anonymous = await session.get(url + lines[0]["attachment_url"])
         return created, live, history, lines, served, anonymous.status
 
-    created, live, history, lines, served, anonymous = _gateway(db_factory, tmp_path, scenario)
+    created, live, history, lines, served, anonymous = _gateway(db_factory, tmp_path, scenario, chats=["web-anh"])
     status, body, headers = created
-    assert status == 201 and headers["Access-Control-Allow-Origin"] == "*"
+    assert status == 201 and "Access-Control-Allow-Origin" not in headers  # no Origin: not a web page
     assert (body["kind"], body["file_name"]) == ("photo", "hộp vỡ.png")
     [stored] = _stored(tmp_path)
     assert stored.name == body["upload_id"] and stored.read_bytes() == PNG
@@ -117,7 +135,7 @@ def test_a_pdf_is_downloaded_under_a_name_that_cannot_open_as_a_page(db_factory,
                               _form(PDF, "hoá đơn.html", "text/html", caption="biên lai", language="en"))
         return created, await _staff_get(session, url, "/api/conversations/web-binh/attachments/0", token)
 
-    (status, body, _), (served, headers, data) = _gateway(db_factory, tmp_path, scenario)
+    (status, body, _), (served, headers, data) = _gateway(db_factory, tmp_path, scenario, chats=["web-binh"])
     assert status == 201 and (body["kind"], body["file_name"]) == ("document", "hoá đơn.html.pdf")
     assert body["replies"] == [{"text": attachment_received("en", "document")}]
     assert served == 200 and data == PDF and headers["Content-Type"] == "application/octet-stream"
@@ -144,13 +162,36 @@ def test_files_that_are_not_photos_or_pdfs_too_big_or_misaddressed_are_refused(d
             results.append((response.status, await response.json(), response.headers))
         return results
 
-    results = _gateway(db_factory, tmp_path, scenario)
+    results = _gateway(db_factory, tmp_path, scenario, chats=["web-chi"])
     assert [status for status, _, _ in results] == [415, 415, 415, 413, 400, 400, 400, 400]
     assert "JPEG, PNG or WebP" in results[0][1]["error"] and "10 MB" in results[3][1]["error"]
     assert "tg-" in results[4][1]["error"] and "sender" in results[5][1]["error"]
     assert "no file" in results[6][1]["error"] and "multipart" in results[7][1]["error"]
-    assert all(headers["Access-Control-Allow-Origin"] == "*" for _, _, headers in results)
     assert _stored(tmp_path) == [] and ConversationService(db_factory).transcript("web-chi") == []
+
+
+def test_only_the_holder_of_the_secret_and_allowed_sites_can_send_files(db_factory, tmp_path):
+    shop = "https://shop.example.vn"
+
+    async def scenario(session, url, token):
+        async def post(sender, secret, origin=None):
+            form = _form(PNG, "a.png")(secret)
+            headers = {"Origin": origin} if origin else {}
+            async with session.post(f"{url}/upload?sender={sender}", data=form, headers=headers) as response:
+                return response.status, response.headers.get("Access-Control-Allow-Origin")
+
+        return url, [
+            await post("web-lan", "guessed"),  # the id alone is not enough
+            await post("web-nobody", _secret("web-nobody")),  # never opened by the gateway
+            await post("web-lan", _secret("web-lan"), "https://evil.example"),  # another site's page
+            await post("web-lan", _secret("web-lan"), shop),
+            await post("web-lan", _secret("web-lan"), url),  # the gateway's own demo page
+        ]
+
+    app_options = {"origins": frozenset({shop})}
+    url, results = _gateway(db_factory, tmp_path, scenario, chats=["web-lan"], **app_options)
+    assert results == [(403, None), (403, None), (403, None), (201, shop), (201, url)]
+    assert len(_stored(tmp_path)) == 2
 
 
 def test_a_conversation_may_upload_twenty_files_an_hour(db_factory, tmp_path):
@@ -160,12 +201,13 @@ def test_a_conversation_may_upload_twenty_files_an_hour(db_factory, tmp_path):
         other = await _post(session, url, "web-em", _form(PNG, "mine.png"))
         return statuses, refused, other[0]
 
-    statuses, refused, other = _gateway(db_factory, tmp_path, scenario)
+    statuses, refused, other = _gateway(db_factory, tmp_path, scenario, chats=["web-dung", "web-em"])
     assert statuses == [201] * UPLOADS_PER_HOUR and refused[0] == 429 and "20 files an hour" in refused[1]["error"]
     assert other == 201 and len(_stored(tmp_path)) == UPLOADS_PER_HOUR + 1
 
 
 def test_while_a_person_owns_the_chat_the_file_is_theirs_and_rasa_is_not_asked(db_factory, tmp_path):
+    web_chat(db_factory, "web-giang")
     ConversationService(db_factory).set_owner("web-giang", "agent", "lan", "web")
 
     async def scenario(session, url, token):
@@ -184,7 +226,7 @@ def test_forgetting_a_customer_deletes_their_uploaded_files(db_factory, sqlite_u
         theirs = await _post(session, url, "web-khac", _form(PDF, "khac.pdf"))
         return mine[1]["upload_id"], theirs[1]["upload_id"]
 
-    mine, theirs = _gateway(db_factory, tmp_path, scenario)
+    mine, theirs = _gateway(db_factory, tmp_path, scenario, chats=["web-hoa", "web-khac"])
     folder = tmp_path / "uploads"
     monkeypatch.setenv("HOTRO_DATABASE_URL", sqlite_url)
     monkeypatch.setenv("HOTRO_UPLOAD_DIR", str(folder))

@@ -1,9 +1,9 @@
 """Customers on Telegram: updates in (long polling or webhook), replies out through the gateway's hub.
 
-Every customer message goes through the gateway's `handle_customer_message`,
-exactly like the website's, so ownership, transcript and handoff behave the
-same; every reply (bot, staff, handback) reaches Telegram through the hub's
-outlet for "tg-" conversations.
+Every customer message goes through the conversation core, exactly like the
+website's, so ownership, transcript and handoff behave the same; every reply
+(bot, staff, handback) reaches Telegram through the hub's outlet for "tg-"
+conversations.
 """
 from __future__ import annotations
 
@@ -30,6 +30,8 @@ from bot.channels.telegram.outbox import BLOCKED, REFUSED, UNREACHABLE, Outbox, 
 from bot.channels.telegram.outbox_store import OutboxStore
 from bot.channels.telegram.settings import TelegramSettings
 from bot.channels.telegram.store import TelegramStore
+from bot.conversation.core import ConversationCore, bot_message
+from bot.services.customer_links import link_telegram_user
 
 logger = logging.getLogger(__name__)
 
@@ -58,8 +60,8 @@ UNDELIVERED = {
 
 
 class TelegramChannel:
-    def __init__(self, app: web.Application, settings: TelegramSettings, factory: sessionmaker, bot: Bot = None):
-        self.app = app
+    def __init__(self, core: ConversationCore, settings: TelegramSettings, factory: sessionmaker, bot: Bot = None):
+        self.core = core
         self.settings = settings
         self.factory = factory
         self.store = TelegramStore(factory)
@@ -262,36 +264,30 @@ class TelegramChannel:
         await self.on_customer(incoming)
 
     async def on_customer(self, incoming: Incoming) -> None:
-        from bot.gateway.app import CONVERSATIONS, bot_message, handle_customer_message, receive_attachment
-        from bot.gateway.hub import HUB
-
         await self._link_customer(incoming)
-        sender, metadata = incoming.sender, incoming.metadata
+        core, sender, metadata = self.core, incoming.sender, incoming.metadata
         if incoming.kind == "text":
-            replies = await handle_customer_message(self.app, sender, incoming.text, metadata, CHANNEL)
+            replies = await core.customer_message(sender, incoming.text, CHANNEL, metadata)
         elif incoming.kind == "start":
             # The greeting in the language of the customer's Telegram app (Rasa's greet, with its buttons).
-            replies = await handle_customer_message(self.app, sender, "/greet", metadata, CHANNEL)
+            replies = await core.customer_message(sender, "/greet", CHANNEL, metadata, command="/greet")
         elif incoming.kind == "restart":
-            await handle_customer_message(self.app, sender, "/restart", metadata, CHANNEL)
-            replies = await handle_customer_message(self.app, sender, "/greet", metadata, CHANNEL)
+            await core.customer_message(sender, "/restart", CHANNEL, metadata, command="/restart")
+            replies = await core.customer_message(sender, "/greet", CHANNEL, metadata, command="/greet")
         elif incoming.kind == "attachment":
-            replies = await receive_attachment(self.app, sender, incoming.attachment.as_data()["attachment"],
-                                               incoming.text, incoming.language, CHANNEL)
+            replies = await core.customer_attachment(sender, incoming.attachment.as_data()["attachment"],
+                                                     incoming.text, incoming.language, CHANNEL)
         else:
-            conversations = self.app[CONVERSATIONS]
-            await asyncio.to_thread(conversations.record, sender, "customer", "[unsupported message]", CHANNEL)
             answer = UNSUPPORTED[incoming.language]
-            await asyncio.to_thread(conversations.record, sender, "bot", answer, CHANNEL)
+            await core.record(sender, CHANNEL, [("customer", "[unsupported message]", None, None),
+                                                ("bot", answer, None, None)])
             replies = [{"text": answer}]
         for reply in replies:
-            await self.app[HUB].deliver(sender, bot_message(reply))
+            await core.deliver(sender, bot_message(reply))
 
     async def _link_customer(self, incoming: Incoming) -> None:
         if incoming.user_id is None or incoming.sender in self._linked:
             return
-        from bot.services.customers import link_telegram_user
-
         try:
             await asyncio.to_thread(link_telegram_user, self.factory, incoming.sender, incoming.user_id,
                                     incoming.user_name, CHANNEL, incoming.language)
@@ -321,10 +317,7 @@ class TelegramChannel:
         """A line in the customer's transcript, so the staff member who wrote knows it never arrived."""
         if chat_id == self.settings.staff_chat_id:
             return  # a card the group missed: the log says so, and the desk shows the conversation anyway
-        from bot.gateway.app import CONVERSATIONS
-
-        await asyncio.to_thread(self.app[CONVERSATIONS].record, sender_for_chat(chat_id), "system", UNDELIVERED[why],
-                                CHANNEL)
+        await self.core.system_line(sender_for_chat(chat_id), UNDELIVERED[why], CHANNEL)
 
     async def send_text(self, chat_id: int, text: str) -> None:
         await self.outbox.put(chat_id, "send_message", text=text)

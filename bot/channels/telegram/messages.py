@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.channels.common import TELEGRAM_SENDER_PREFIX as SENDER_PREFIX
+from bot.conversation.guard import TELEGRAM_SENDER_PREFIX as SENDER_PREFIX
 from bot.text import nfc
 
 CHANNEL = "telegram"

@@ -12,7 +12,7 @@ from bot.channels.telegram.settings import TelegramSettings
 logger = logging.getLogger(__name__)
 
 
-def add_telegram(app: web.Application, factory: sessionmaker, settings: TelegramSettings = None):
+def add_telegram(app: web.Application, core, factory: sessionmaker, settings: TelegramSettings = None):
     """Start the Telegram channel with the app; None (and one log line saying why) when it stays off."""
     settings = settings or TelegramSettings.from_env()
     # Bot API and file download URLs contain the bot token: httpx logs every request URL at INFO,
@@ -30,12 +30,11 @@ def add_telegram(app: web.Application, factory: sessionmaker, settings: Telegram
         return None
     from bot.channels.telegram.adapter import TelegramChannel
     from bot.channels.telegram.messages import SENDER_PREFIX
-    from bot.gateway.hub import HUB
 
-    channel = TelegramChannel(app, settings, factory)
+    channel = TelegramChannel(core, settings, factory)
     app[TELEGRAM] = channel
     # Replies from anyone (bot, staff on the desk or in the group, handback) reach Telegram customers here.
-    app[HUB].add_outlet(SENDER_PREFIX, channel.outlet)
+    core.hub.add_outlet(SENDER_PREFIX, channel.outlet)
     if settings.webhook_url and settings.receive_updates:
         app.router.add_post(settings.webhook_path, channel.webhook)
     app.on_startup.append(channel.start)

@@ -20,6 +20,8 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from bot.channels.telegram.cards import (
     CLAIM, NOT_LINKED, RETURN, TAKEN, UNKNOWN_CARD, card_text, claimed_note, returned_note,
 )
+from bot.conversation.core import Actor
+from bot.services.conversations import Ownership
 from bot.services.staff import StaffMember, StaffService
 from bot.text import nfc
 
@@ -115,53 +117,21 @@ class StaffGroup:
         if staff is None:
             await self._reply(message, NOT_LINKED.format(user_id=message.from_user.id))
             return
-        refusal = await self.claim(sender, staff)
+        refusal = await self.send_to_customer(sender, staff, text)
         if refusal:
             await self._reply(message, refusal)
-            return
-        await self.send_to_customer(sender, staff, text)
 
     async def claim(self, sender: str, staff: StaffMember) -> Optional[str]:
         """Take the conversation for `staff` (as the desk's Claim does); a refusal text, or None."""
-        from bot.gateway.app import CONVERSATIONS
-
-        conversations = self.channel.app[CONVERSATIONS]
-        summary = await asyncio.to_thread(conversations.summary, sender)
-        if summary is None:
-            return UNKNOWN_CARD
-        if summary.owner == "agent":
-            return None if summary.agent == staff.name else TAKEN.format(agent=summary.agent)
-        await asyncio.to_thread(conversations.set_owner, sender, "agent", staff.name, summary.channel)
-        await asyncio.to_thread(conversations.record, sender, "system", f"{staff.display_name} joined the conversation")
-        return None
+        return _refusal(await self.channel.core.claim(sender, _actor(staff)))
 
     async def give_back(self, sender: str, staff: StaffMember) -> Optional[str]:
-        from bot.gateway.app import CONVERSATIONS, handback
+        return _refusal(await self.channel.core.release(sender, _actor(staff)))
 
-        conversations = self.channel.app[CONVERSATIONS]
-        summary = await asyncio.to_thread(conversations.summary, sender)
-        if summary is None:
-            return UNKNOWN_CARD
-        if summary.owner == "agent" and summary.agent != staff.name:
-            return TAKEN.format(agent=summary.agent)
-        if summary.owner == "bot":
-            return None
-        await asyncio.to_thread(conversations.set_owner, sender, "bot")
-        await asyncio.to_thread(conversations.record, sender, "system",
-                                f"{staff.display_name} returned the conversation to the bot")
-        await handback(self.channel.app, sender)
-        return None
-
-    async def send_to_customer(self, sender: str, staff: StaffMember, text: str) -> None:
-        """Like the desk's reply: in the transcript as this staff member, then out on the customer's channel."""
-        from bot.gateway.app import CONVERSATIONS
-        from bot.gateway.hub import HUB
-
-        conversations = self.channel.app[CONVERSATIONS]
-        await asyncio.to_thread(conversations.record, sender, "staff", text, "telegram", staff.display_name)
-        await self.channel.app[HUB].deliver(
-            sender, {"type": "message", "author": "staff", "name": staff.display_name, "text": text, "buttons": []}
-        )
+    async def send_to_customer(self, sender: str, staff: StaffMember, text: str) -> Optional[str]:
+        """Like the desk's reply, taking the conversation first if nobody holds it; a refusal text, or None."""
+        outcome, _delivered = await self.channel.core.staff_reply(sender, _actor(staff), text, claim=True)
+        return _refusal(outcome)
 
     async def _answer(self, query: CallbackQuery, text: str, alert: bool = False) -> None:
         self.channel.outbox.answer_callback(query.id, text=text[:200], show_alert=alert)
@@ -170,3 +140,13 @@ class StaffGroup:
         await self.channel.outbox.put(
             self.chat_id, "send_message", "staff notice", text=text,
             reply_parameters=ReplyParameters(message_id=message.message_id, allow_sending_without_reply=True))
+
+
+def _actor(staff: StaffMember) -> Actor:
+    return Actor(staff.name, staff.display_name)
+
+
+def _refusal(outcome: Optional[Ownership]) -> Optional[str]:
+    if outcome is None:
+        return UNKNOWN_CARD
+    return TAKEN.format(agent=outcome.agent) if outcome.refused else None

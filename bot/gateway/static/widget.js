@@ -32,12 +32,13 @@
   // The gateway decides the type from the file's bytes; these only spare the customer a pointless upload.
   var ACCEPT = ["image/jpeg", "image/png", "image/webp", "application/pdf"];
   var MAX_UPLOAD = 10 * 1024 * 1024;
-  var key = "hotro-session";
-  var session = localStorage.getItem(key);
-  if (!session) {
-    session = "web-" + Math.random().toString(36).slice(2) + Date.now().toString(36);
-    localStorage.setItem(key, session);
-  }
+  // The gateway gives each chat an id and a secret (POST /conversations); the secret alone opens the chat,
+  // so it stays in this browser. Older ids without a secret start a new chat.
+  var key = "hotro-chat";
+  var chat = null;
+  try { chat = JSON.parse(localStorage.getItem(key) || "null"); } catch (e) { chat = null; }
+  if (!chat || typeof chat.sender !== "string" || typeof chat.secret !== "string") chat = null;
+  localStorage.removeItem("hotro-session");
 
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
@@ -144,32 +145,63 @@
   }
 
   var socket = null;
+  var ready = false;  // the socket has opened the chat (history received): messages may go
   var retry = 0;
   var queue = [];
+  function reconnect() {
+    ready = false;
+    status.textContent = T.offline;
+    retry = Math.min(retry + 1, 6);
+    setTimeout(connect, 500 * Math.pow(2, retry - 1));
+  }
+
+  function openChat(then) {
+    if (chat) return then();
+    // A form body keeps this a simple request: no CORS preflight when the widget is on the shop's own site.
+    fetch(server + "/conversations", {method: "POST", body: new URLSearchParams({language: lang})})
+      .then(function (response) { if (!response.ok) throw response.status; return response.json(); })
+      .then(function (opened) {
+        chat = {sender: opened.sender, secret: opened.secret};
+        localStorage.setItem(key, JSON.stringify(chat));
+        then();
+      })
+      .catch(reconnect);
+  }
+
   function connect() {
-    var url = server.replace(/^http/, "ws") + "/ws?sender=" + encodeURIComponent(session);
-    socket = new WebSocket(url);
-    socket.onopen = function () {
+    openChat(function () {
+      socket = new WebSocket(server.replace(/^http/, "ws") + "/ws");
+      socket.onopen = function () {
+        socket.send(JSON.stringify({type: "open", sender: chat.sender, secret: chat.secret}));
+      };
+      socket.onmessage = onMessage;
+      socket.onclose = reconnect;
+    });
+  }
+
+  function onMessage(event) {
+    var data = JSON.parse(event.data);
+    if (data.type === "error" && data.code === "forbidden") {
+      // The chat was forgotten (or the secret lost): start a new one rather than retry forever.
+      chat = null;
+      localStorage.removeItem(key);
+    } else if (data.type === "history") {
+      ready = true;
       retry = 0;
       status.textContent = "";
-      while (queue.length) socket.send(queue.shift());
-    };
-    socket.onmessage = function (event) {
-      var data = JSON.parse(event.data);
-      if (data.type === "history") {
-        log.textContent = "";
-        data.messages.forEach(render);
-      } else if (data.type === "message") {
-        if (data.ref && mine[data.ref]) return;  // this tab's own upload, already shown
-        status.textContent = "";
-        render(data);
+      log.textContent = "";
+      data.messages.forEach(render);
+      // Typed while offline: shown again under the history, then sent.
+      while (queue.length) {
+        var waiting = queue.shift();
+        render({author: "customer", text: waiting.shown});
+        socket.send(waiting.frame);
       }
-    };
-    socket.onclose = function () {
-      status.textContent = T.offline;
-      retry = Math.min(retry + 1, 6);
-      setTimeout(connect, 500 * Math.pow(2, retry - 1));
-    };
+    } else if (data.type === "message") {
+      if (data.ref && mine[data.ref]) return;  // this tab's own upload, already shown
+      status.textContent = "";
+      render(data);
+    }
   }
 
   function send(text, shown) {
@@ -178,7 +210,8 @@
     render({author: "customer", text: shown || text});
     status.textContent = T.typing;
     var frame = JSON.stringify({type: "message", text: text, metadata: {language: lang}});
-    if (socket && socket.readyState === WebSocket.OPEN) socket.send(frame); else queue.push(frame);
+    if (socket && socket.readyState === WebSocket.OPEN && ready) socket.send(frame);
+    else queue.push({frame: frame, shown: shown || text});
   }
 
   var mine = {};
@@ -191,12 +224,14 @@
     var bubble = render({author: "customer", text: "", attachment: {kind: kind, file_name: file.name},
                          localUrl: kind === "photo" ? URL.createObjectURL(file) : null});
     status.textContent = T.sending;
+    if (!chat) return render({author: "system", text: T.upload_failed});
     var body = new FormData();
+    body.append("secret", chat.secret);  // first: the gateway reads no file before it
     body.append("language", lang);
     body.append("ref", ref);
     body.append("file", file, file.name);
     // The acknowledgement arrives over the WebSocket, like every reply; the answer here only says whether it worked.
-    fetch(server + "/upload?sender=" + encodeURIComponent(session), {method: "POST", body: body})
+    fetch(server + "/upload?sender=" + encodeURIComponent(chat.sender), {method: "POST", body: body})
       .then(function (response) {
         if (!response.ok) throw response.status;
         if (status.textContent === T.sending) status.textContent = "";

@@ -1,7 +1,7 @@
 """staff access: disabled accounts, login failures for the throttle, API tokens that expire
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-11-27
 """
 from datetime import datetime, timedelta
@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

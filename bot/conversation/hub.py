@@ -77,5 +77,3 @@ class Hub:
                     logger.exception("delivery to the %s outlet failed", prefix)
         return delivered
 
-
-HUB = web.AppKey("hub", Hub)

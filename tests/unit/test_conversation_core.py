@@ -1,0 +1,104 @@
+"""The conversation core's ownership rules, on SQLite and PostgreSQL: one winner, clear refusals."""
+import asyncio
+import threading
+
+from bot.conversation.core import Actor
+from bot.services.conversations import ConversationService
+from bot.store.db import session_scope
+from bot.store.models import OwnershipEvent
+from tests.serving import FakeRasa, gateway_app
+
+LAN, MINH = Actor("lan", "Lan"), Actor("minh", "Minh")
+
+
+def test_two_claims_at_the_same_moment_give_one_winner_and_one_refusal(any_db_factory):
+    conversations = ConversationService(any_db_factory)
+    conversations.record("web-race", "customer", "cho tôi gặp nhân viên")
+    conversations.set_owner("web-race", "queued")
+    both_read = threading.Barrier(2, timeout=10)
+    first_look = set()
+
+    def allowed_after_both_have_read(owner, agent):
+        # Both claims have read "queued" before either writes: the race a check-then-act claim loses.
+        if threading.get_ident() not in first_look:
+            first_look.add(threading.get_ident())
+            both_read.wait()
+        return owner != "agent"
+
+    def claim(name):
+        return conversations.change_owner("web-race", "agent", name, allowed=allowed_after_both_have_read,
+                                          note=f"{name} joined the conversation", create=False)
+
+    results = {}
+    threads = [threading.Thread(target=lambda n=n: results.__setitem__(n, claim(n))) for n in ("lan", "minh")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    winners = [name for name, outcome in results.items() if outcome.changed]
+    losers = [outcome for outcome in results.values() if outcome.refused]
+    assert len(winners) == 1 and len(losers) == 1 and losers[0].agent == winners[0]
+    summary = conversations.summary("web-race")
+    assert (summary.owner, summary.agent) == ("agent", winners[0])
+    notes = [line.text for line in conversations.transcript("web-race") if line.author_type == "system"]
+    assert notes == [f"{winners[0]} joined the conversation"]
+    with session_scope(any_db_factory) as session:
+        assert session.query(OwnershipEvent).filter_by(owner_to="agent").count() == 1
+
+
+def _core_scenario(factory, scenario):
+    async def main():
+        rasa = await FakeRasa().start()
+        app = gateway_app(factory, rasa.url)
+        from bot.gateway.app import CORE
+
+        core = app[CORE]
+        await core.start()
+        try:
+            return await scenario(core), rasa
+        finally:
+            await core.close()
+            await rasa.stop()
+
+    return asyncio.run(main())
+
+
+def test_only_the_holder_replies_or_returns_the_chat_and_anyone_takes_a_waiting_one(db_factory):
+    conversations = ConversationService(db_factory)
+    conversations.record("web-1", "customer", "cho tôi gặp nhân viên")
+    conversations.set_owner("web-1", "queued")
+
+    async def scenario(core):
+        return {
+            "minh_before_claim": (await core.staff_reply("web-1", MINH, "chào"))[0].refused,
+            "lan_claims": (await core.claim("web-1", LAN)).changed,
+            "minh_claims": await core.claim("web-1", MINH),
+            "lan_again": (await core.claim("web-1", LAN)).changed,
+            "minh_replies": (await core.staff_reply("web-1", MINH, "em là Minh"))[0].refused,
+            "lan_replies": (await core.staff_reply("web-1", LAN, "em là Lan"))[0].refused,
+            "minh_returns": (await core.release("web-1", MINH)).refused,
+            "lan_passes_on": (await core.claim("web-1", LAN, MINH)).agent,
+            "unknown": await core.claim("web-nobody", LAN),
+            "minh_returns_his": (await core.release("web-1", MINH)).changed,
+        }
+
+    r, rasa = _core_scenario(db_factory, scenario)
+    assert r["minh_before_claim"] and r["lan_claims"] and not r["lan_again"]
+    assert r["minh_claims"].refused and r["minh_claims"].agent == "lan"
+    assert r["minh_replies"] and not r["lan_replies"] and r["minh_returns"]
+    assert r["lan_passes_on"] == "minh" and r["unknown"] is None and r["minh_returns_his"]
+    assert rasa.triggered == [("web-1", "handback")]
+    lines = [(line.author_type, line.text) for line in conversations.transcript("web-1")]
+    assert ("staff", "em là Lan") in lines and ("staff", "em là Minh") not in lines and ("staff", "chào") not in lines
+    assert lines[-2:] == [("system", "Minh returned the conversation to the bot"), ("bot", "bot is back")]
+
+
+def test_a_closed_case_goes_back_to_the_bot_whoever_holds_it(db_factory):
+    conversations = ConversationService(db_factory)
+    conversations.set_owner("web-2", "agent", "minh")
+
+    async def scenario(core):
+        return await core.release("web-2", LAN, case_closed=True)
+
+    outcome, rasa = _core_scenario(db_factory, scenario)
+    assert outcome.changed and conversations.owner("web-2") == "bot" and rasa.triggered == [("web-2", "handback")]
