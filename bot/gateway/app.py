@@ -40,10 +40,12 @@ def create_app(core: ConversationCore, factory=None, *, redis_url: Optional[str]
                upload_dir: Optional[Path] = None, origins: FrozenSet[str] = frozenset()) -> web.Application:
     """`factory`: the database, for the staff API and desk; `redis_url`: share deliveries with other instances;
     `upload_dir`: where customers' files go; `origins`: the shop's sites that may embed the widget."""
+    from bot.gateway.security_headers import add_security_headers
     from bot.gateway.uploads import add_uploads
     from bot.services.uploads import UploadStore
 
     app = web.Application(client_max_size=MAX_BODY, middlewares=[json_errors])
+    add_security_headers(app)
     app[CORE] = core
     if redis_url:
         _add_fanout(app, core, redis_url)
