@@ -39,6 +39,9 @@ COLLECTED_SLOTS = ("language", "order_number", "order_verified", "complaint_cate
                    "contact", "last_ticket_code")
 # What a channel may tell Rasa about a message; the channel itself is set here, never taken from a client.
 CLIENT_METADATA = ("language",)
+# Set by the gateway only: which client (a keyed hash of its address, bot/gateway/limits.py) sent the message.
+# The action server limits handoffs and tickets per client by it (bot/services/handoff_quota.py).
+CLIENT_KEY = "client"
 
 
 @dataclass(frozen=True)
@@ -87,10 +90,12 @@ class ConversationCore:
     # -- customers ---------------------------------------------------------------------------
 
     async def customer_message(self, sender: str, text: str, channel: str, metadata: Optional[Dict[str, Any]] = None,
-                               command: Optional[str] = None) -> List[Reply]:
+                               command: Optional[str] = None, client: Optional[str] = None) -> List[Reply]:
         """Record what the customer said; while the bot owns the conversation, its answers (recorded too).
 
         `command`: a payload the channel itself means, not typed by anyone (Telegram's /start is "/greet").
+        `client`: the gateway's key for who sent it (GatewayLimits.client); without it the action server
+        counts handoffs per conversation.
         A message over the size limit is kept whole for staff but never reaches Rasa.
         """
         owner = await self.record(sender, channel, [("customer", text, None, None)])
@@ -101,7 +106,7 @@ class ConversationCore:
             replies = [{"recipient_id": sender, "text": too_long_answer(text, language, self.limits.max_message_chars)}]
         else:
             rasa_text = command or as_rasa_text(text, await self._offered_payloads(sender))
-            replies = await self.rasa.ask(sender, rasa_text, self._metadata(metadata, channel))
+            replies = await self.rasa.ask(sender, rasa_text, self._metadata(metadata, channel, client))
         await self._record_bot_replies(sender, replies, channel)
         return replies
 
@@ -138,9 +143,11 @@ class ConversationCore:
     async def transcript(self, sender: str, for_staff: bool = False):
         return await self._db(self.conversations.transcript, sender, for_staff)
 
-    def _metadata(self, metadata: Optional[Dict[str, Any]], channel: str) -> Dict[str, Any]:
+    def _metadata(self, metadata: Optional[Dict[str, Any]], channel: str, client: Optional[str] = None) -> Dict[str, Any]:
         kept = {k: v for k, v in (metadata or {}).items() if k in CLIENT_METADATA and isinstance(v, str) and len(v) < 16}
         kept["channel"] = channel
+        if client:
+            kept[CLIENT_KEY] = client
         return kept
 
     async def _record_bot_replies(self, sender: str, replies: List[Reply], channel: str) -> None:
@@ -178,6 +185,13 @@ class ConversationCore:
         sender, secret = new_conversation_id(), new_conversation_secret()
         await self._db(self.conversations.create_protected, sender, secret_hash(secret), "web", language)
         return sender, secret
+
+    async def is_new(self, sender: str) -> bool:
+        """Whether no conversation `sender` exists yet; False while the database cannot tell (chats go on)."""
+        try:
+            return not await self._db(self.conversations.exists, sender)
+        except SQLAlchemyError:
+            return False
 
     async def may_open(self, sender: str, secret: Optional[str]) -> bool:
         """Whether `secret` opens `sender` for reading and writing (over the widget's socket or uploads)."""

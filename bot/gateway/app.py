@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.conversation.core import ConversationCore
 from bot.conversation.guard import Limits
 from bot.conversation.rasa import RasaClient
+from bot.gateway.limits import GatewayLimits
 from bot.gateway.origins import allowed_origins
 from bot.gateway.web_channel import WebChannel, json_error
 from bot.services.conversations import ConversationService
@@ -36,9 +37,11 @@ def build_core(conversations: ConversationService, rasa_url: str, token: str = "
 
 
 def create_app(core: ConversationCore, factory=None, *, redis_url: Optional[str] = None,
-               upload_dir: Optional[Path] = None, origins: FrozenSet[str] = frozenset()) -> web.Application:
+               upload_dir: Optional[Path] = None, origins: FrozenSet[str] = frozenset(),
+               limits: Optional[GatewayLimits] = None) -> web.Application:
     """`factory`: the database, for the staff API and desk; `redis_url`: share deliveries with other instances;
-    `upload_dir`: where customers' files go; `origins`: the shop's sites that may embed the widget."""
+    `upload_dir`: where customers' files go; `origins`: the shop's sites that may embed the widget;
+    `limits`: per-client limits (default: the default limits, counted in memory)."""
     from bot.gateway.uploads import add_uploads
     from bot.services.uploads import UploadStore
 
@@ -65,13 +68,16 @@ def create_app(core: ConversationCore, factory=None, *, redis_url: Optional[str]
     async def close_core(_app: web.Application) -> None:
         await core.close()
 
+    limits = limits or GatewayLimits()
     app.on_startup.append(start_core)
     app.on_cleanup.append(close_core)
+    app.on_cleanup.append(limits.close)
     app.router.add_get("/health", health)
     app.router.add_get("/", _file("index.html"))
     app.router.add_get("/widget.js", _file("widget.js"))
-    WebChannel(core, origins).add_routes(app)
-    add_uploads(app, core, UploadStore(upload_dir or Settings.from_env().upload_dir), origins)
+    WebChannel(core, origins, limits).add_routes(app)
+    add_uploads(app, core, UploadStore(upload_dir or Settings.from_env().upload_dir, limits.settings.upload_max_bytes),
+                origins, limits)
     return app
 
 
@@ -136,7 +142,7 @@ def main() -> None:
     core = build_core(ConversationService(factory), rasa_url, os.environ.get("RASA_TOKEN", ""),
                       os.environ.get("HOTRO_GATEWAY_SECRET", ""), limits)
     app = create_app(core, factory, redis_url=os.environ.get("HOTRO_REDIS_URL") or None,
-                     upload_dir=settings.upload_dir, origins=allowed_origins())
+                     upload_dir=settings.upload_dir, origins=allowed_origins(), limits=GatewayLimits.from_env())
     from bot.channels.telegram.setup import add_telegram
 
     add_telegram(app, core, factory)  # when TELEGRAM_BOT_TOKEN is set
