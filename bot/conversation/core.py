@@ -29,6 +29,7 @@ from bot.conversation.guard import Limits, as_rasa_text, new_conversation_id, ne
 from bot.conversation.hub import Hub
 from bot.conversation.rasa import RasaClient
 from bot.services.conversations import ConversationService, Ownership
+from bot.services.handoff_quota import METADATA_KEY as CLIENT_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -39,9 +40,6 @@ COLLECTED_SLOTS = ("language", "order_number", "order_verified", "complaint_cate
                    "contact", "last_ticket_code")
 # What a channel may tell Rasa about a message; the channel itself is set here, never taken from a client.
 CLIENT_METADATA = ("language",)
-# Set by the gateway only: which client (a keyed hash of its address, bot/gateway/limits.py) sent the message.
-# The action server limits handoffs and tickets per client by it (bot/services/handoff_quota.py).
-CLIENT_KEY = "client"
 
 
 @dataclass(frozen=True)
@@ -146,7 +144,7 @@ class ConversationCore:
     def _metadata(self, metadata: Optional[Dict[str, Any]], channel: str, client: Optional[str] = None) -> Dict[str, Any]:
         kept = {k: v for k, v in (metadata or {}).items() if k in CLIENT_METADATA and isinstance(v, str) and len(v) < 16}
         kept["channel"] = channel
-        if client:
+        if client:  # set here only: the action server's handoff quota counts per client by it
             kept[CLIENT_KEY] = client
         return kept
 

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import logging
+import re
 from typing import Any, Dict, FrozenSet, Optional
 
 import aiohttp
@@ -43,6 +43,7 @@ SECRET_HEADER = "X-Conversation-Secret"
 OPEN_TIMEOUT = 10  # seconds a new socket has to say which conversation it opens
 MAX_FRAME = 1024 * 1024  # a long message still arrives, to be refused politely and kept for staff
 REF = re.compile(r"[\w-]{1,64}")  # the widget's own id for a message or an upload, given back with its answer
+NOT_JSON = object()
 
 
 def json_error(status: int, message: str, headers=None) -> web.Response:
@@ -217,13 +218,13 @@ class WebChannel:
         try:
             incoming = json.loads(data)
         except (ValueError, RecursionError):
-            incoming = None
+            incoming = NOT_JSON
         # Every frame counts, a malformed one too: each costs the gateway some work.
         verdict = await self.limits.check(client, "messages")
         if not verdict.allowed:
             await socket.send_json(rate_limited_frame(incoming, language, verdict.retry_after))
             return
-        if incoming is None:
+        if incoming is NOT_JSON:
             await socket.send_json({"type": "error", "error": "messages must be JSON"})
             return
         incoming = incoming if isinstance(incoming, dict) else {}

@@ -21,11 +21,12 @@ from typing import Any, Mapping, Optional
 
 from bot.ratelimit import Limiter, Rate, Verdict
 
+METADATA_KEY = "client"  # set by the gateway alone (bot/conversation/core.py)
 CLIENT_KEY = re.compile(r"[0-9a-f]{24}")  # bot/gateway/limits.client_key
 
 
 def quota_key(metadata: Optional[Mapping[str, Any]], sender_id: str) -> str:
-    client = (metadata or {}).get("client")
+    client = (metadata or {}).get(METADATA_KEY)
     if isinstance(client, str) and CLIENT_KEY.fullmatch(client):
         return f"handoffs:{client}"
     return f"handoffs:sender:{sender_id}"
