@@ -25,7 +25,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.common import attachment_received, attachment_text
 from bot.conversation.backlog import TranscriptBacklog
-from bot.conversation.guard import Limits, as_rasa_text, new_conversation_id, new_conversation_secret, too_long_answer
+from bot.conversation.guard import (Limits, as_rasa_text, is_token, new_conversation_id, new_conversation_secret,
+                                   too_long_answer)
 from bot.conversation.hub import Hub
 from bot.conversation.rasa import RasaClient
 from bot.services.conversations import ConversationService, Ownership
@@ -181,6 +182,8 @@ class ConversationCore:
 
     async def may_open(self, sender: str, secret: Optional[str]) -> bool:
         """Whether `secret` opens `sender` for reading and writing (over the widget's socket or uploads)."""
+        if not is_token(secret):  # never issued, so it opens nothing; hashing a lone surrogate would raise
+            return False
         stored = await self._db(self.conversations.secret_hash, sender)
         return bool(stored and secret and hmac.compare_digest(stored, secret_hash(secret)))
 
