@@ -24,8 +24,9 @@ from aiohttp import BodyPartReader, web
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.conversation.core import ConversationCore, bot_message
-from bot.conversation.guard import sender_problem
+from bot.conversation.guard import sender_problem, text_problem
 from bot.gateway.attachments import UPLOADS, Refused, image_type, safe_filename
+from bot.gateway.inputs import MALFORMED, content_type
 from bot.gateway.origins import cors_headers, origin_allowed
 from bot.services.uploads import UploadStore
 from bot.store.models import utcnow
@@ -96,9 +97,12 @@ async def _upload(request: web.Request, cors) -> web.Response:
     if found is None:
         raise Refused(415, "only JPEG, PNG or WebP pictures and PDF documents can be sent")
     kind, extension = found
+    caption = nfc(fields.get("caption", "")).strip()[:4000]
+    problem = text_problem(caption, "caption")
+    if problem:
+        raise Refused(400, problem)
     upload_id = await asyncio.to_thread(request.app[UPLOADS].save, data)
     attachment = {"kind": kind, "upload_id": upload_id, "file_name": display_name(file_name, kind, extension)}
-    caption = nfc(fields.get("caption", "")).strip()[:4000]
     language = "en" if fields.get("language") == "en" else "vi"
     replies = await core.customer_attachment(sender, attachment, caption, language, "web")
     ref = fields.get("ref", "")
@@ -117,7 +121,7 @@ async def _read_form(request: web.Request, core: ConversationCore,
 
     The conversation's secret must come before the file: a stranger's file is never read.
     """
-    if not request.content_type.startswith("multipart/form-data"):
+    if not content_type(request).startswith("multipart/form-data"):
         raise Refused(400, "send the file as multipart/form-data in a field named 'file'")
     fields: Dict[str, str] = {}
     data, file_name, opened = None, None, False
@@ -146,7 +150,7 @@ async def _read_form(request: web.Request, core: ConversationCore,
                 fields[part.name] = raw.decode("utf-8", "replace")
             else:
                 await part.release()
-    except (ValueError, AssertionError):
+    except MALFORMED:
         raise Refused(400, "the multipart/form-data body is malformed") from None
     if not opened:
         raise Refused(403, "unknown conversation or wrong secret")
