@@ -354,9 +354,9 @@ async def _still_serving(session, base: str, token: str, fuzzer: Fuzzer) -> dict
     return {"health": health, "customer": customer, "claimed": claimed, "replied": replied, "downloads": downloads}
 
 
-# About 2,200 requests (and the downloads of every accepted upload): some 20 s on an idle machine.
-ROUNDS = {"rest": 600, "conversations": 150, "uploads": 220, "staff": 620, "desk": 120, "headers": 100,
-          "websocket": 360}
+# About 2,150 requests and frames (and the downloads of every accepted upload): some 20 s of CPU.
+ROUNDS = {"rest": 600, "conversations": 150, "uploads": 220, "staff": 600, "desk": 120, "headers": 100,
+          "websocket": 320}
 
 
 def test_hostile_requests_get_json_refusals_and_the_gateway_keeps_working(db_factory, tmp_path):
