@@ -15,7 +15,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install browser train db run shell test test-unit test-data test-faq test-nlu test-stories test-integration bench faq-eval faq-train clean
+.PHONY: help install browser train secrets db run shell test test-unit test-data test-faq test-nlu test-stories test-integration bench faq-eval faq-train clean
 
 help:
 	@echo "make run    install, train if needed, prepare the database and start hotro"
@@ -47,20 +47,22 @@ $(MODEL): $(STAMPS)/venv $(TRAIN_INPUTS)
 	$(RASA) train --fixed-model-name hotro --out models
 	@touch $@
 
-.env:
-	@echo "RASA_TOKEN=$$($(PY310) -c 'import secrets; print(secrets.token_urlsafe(32))')" > .env
-	@echo "generated a RASA_TOKEN into .env (git-ignored)"
+# Settings: every command below reads the environment first, then .env (bot/settings_env.py),
+# so Make never sources .env itself. RASA_TOKEN, HOTRO_GATEWAY_SECRET and HOTRO_ACTION_SECRET
+# are generated into .env (git-ignored) when missing; existing lines are never rewritten.
+secrets: $(STAMPS)/venv
+	@$(PY) -m bot.settings_env ensure-secrets
 
+# Migrates (and fills with demo orders, unless it holds real ones) the database .env names.
 db: $(STAMPS)/venv
 	$(PY) -m bot db upgrade
 	$(PY) -m bot db seed
 
-run: $(STAMPS)/venv $(MODEL) .env db
-	@set -a; source .env; set +a; exec $(PY) -m bot.runner
+run: $(STAMPS)/venv $(MODEL) secrets db
+	@exec $(PY) -m bot.runner
 
 shell: $(STAMPS)/venv
-	@set -a; [ -f .env ] && source .env; set +a; \
-	$(PY) -m bot.shell
+	@$(PY) -m bot.shell
 
 test: $(STAMPS)/venv $(MODEL) test-unit test-data test-faq test-nlu test-stories test-integration
 	@echo "all checks passed"

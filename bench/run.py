@@ -3,7 +3,9 @@
     make bench            (BENCH_USERS="1 5 10 20" to choose the concurrency levels)
 
 Starts its own Rasa server and action server on free ports with a fresh SQLite
-database, and writes the figures to bench/results.md.
+database, and writes the figures to bench/results.md. It reads settings like every entry
+point (environment, then .env: BENCH_USERS, HOTRO_INTERNAL_HOST, ...) but never touches the
+shop's live resources: its own database, no Telegram bot, no shared Redis or tracker store.
 """
 from __future__ import annotations
 
@@ -19,7 +21,9 @@ from pathlib import Path
 import aiohttp
 
 from bot.config import ROOT
+from bot.internal_auth import gateway_headers
 from bot.runner import Stack, free_port
+from bot.settings_env import load_dotenv
 from bot.store.seed import prepare_demo_database
 
 CONVERSATIONS = [
@@ -50,10 +54,10 @@ async def customer(session, url, sender, script, latencies):
         latencies.append(time.perf_counter() - started)
 
 
-async def run_level(url: str, users: int, rounds: int, prefix: str = "bench") -> dict:
+async def run_level(url: str, users: int, rounds: int, prefix: str = "bench", headers: dict = None) -> dict:
     latencies: list = []
     timeout = aiohttp.ClientTimeout(total=120)
-    async with aiohttp.ClientSession(timeout=timeout) as session:
+    async with aiohttp.ClientSession(timeout=timeout, headers=headers) as session:
         started = time.perf_counter()
         for r in range(rounds):
             await asyncio.gather(
@@ -79,15 +83,23 @@ async def run_level(url: str, users: int, rounds: int, prefix: str = "bench") ->
     }
 
 
+# Settings that would make the benchmark poll the shop's Telegram bot or share its Redis and trackers.
+LIVE_RESOURCES = ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_URL", "TELEGRAM_STAFF_CHAT_ID", "HOTRO_REDIS_URL",
+                  "HOTRO_TRACKER_STORE_URL", "RASA_TOKEN", "ACTION_SERVER_URL")
+
+
 def main() -> int:
+    load_dotenv()
     levels = [int(x) for x in os.environ.get("BENCH_USERS", "1 5 10 20").split()]
     rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
     workdir = Path(tempfile.mkdtemp(prefix="hotro-bench-"))
     db_url = f"sqlite:///{workdir / 'bench.db'}"
     prepare_demo_database(db_url)
-    env = dict(os.environ, HOTRO_DATABASE_URL=db_url, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2")
-    env.pop("RASA_TOKEN", None)
-    env.pop("ACTION_SERVER_URL", None)
+    # Simulated customers all come from 127.0.0.1: one client to the per-client limits, which would cut them off.
+    env = dict(os.environ, HOTRO_DATABASE_URL=db_url, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2",
+               HOTRO_LIMIT_MESSAGES="off", HOTRO_LIMIT_CONVERSATIONS="off", HOTRO_LIMIT_HANDOFFS="off")
+    for name in LIVE_RESOURCES:
+        env.pop(name, None)
     stack = Stack(free_port(), free_port(), ROOT / "models" / "hotro.tar.gz", env, workdir / "logs",
                   gateway_port=free_port()).start()
     rasa_pid, gateway_pid = stack.processes[1].pid, stack.processes[2].pid
@@ -99,9 +111,11 @@ def main() -> int:
         for name, url in paths:
             # Each path talks with customers of its own: a conversation carried on from the
             # other path would have a longer history and repeat complaints, and cost more.
-            asyncio.run(run_level(url, 2, 1, f"warmup-{name}"))
+            # Rasa's REST channel only answers with the gateway's secret.
+            headers = gateway_headers(stack.env)
+            asyncio.run(run_level(url, 2, 1, f"warmup-{name}", headers))
             for users in levels:
-                result = asyncio.run(run_level(url, users, rounds, name))
+                result = asyncio.run(run_level(url, users, rounds, name, headers))
                 result["rss_mb"] = rss_mb(rasa_pid)
                 result["gateway_mb"] = rss_mb(gateway_pid)
                 results[name].append(result)

@@ -1,12 +1,16 @@
 """Staff and operator command line.
 
     python -m bot db upgrade            apply database migrations
-    python -m bot db seed               add the demo customers and orders
+    python -m bot db seed [--force]     add the demo customers and orders (not next to real orders)
     python -m bot tickets list [--json | --csv] [--status STATUS]
     python -m bot tickets show CODE [--json]
     python -m bot tickets set-status CODE STATUS [--note TEXT] [--by NAME]
     python -m bot staff add NAME [--display-name TEXT] [--password-stdin]
-    python -m bot staff token NAME         print a new API token (shown once)
+    python -m bot staff token NAME [--days N]   print a new API token (shown once)
+    python -m bot staff list               accounts, active or disabled
+    python -m bot staff disable|enable NAME   end someone's sessions and tokens and lock them out, or let them back
+    python -m bot staff tokens [NAME]      sessions and API tokens: id, owner, kind, created, last used, expires
+    python -m bot staff revoke TOKEN_ID    end one session or API token
     python -m bot staff link-telegram NAME TELEGRAM_USER_ID   answer customers from the Telegram staff group
     python -m bot customers forget PHONE|EMAIL|KN-CODE|CONVERSATION [--yes]   erase a customer's personal data
     python -m bot kpi [--days 7 | --from YYYY-MM-DD --to YYYY-MM-DD] [--json]   the team's figures
@@ -15,6 +19,10 @@
     python -m bot faq eval FILE [--min-top1 0.9]   retrieval accuracy on held-out paraphrases
     python -m bot faq cv [--misses]        accuracy on the FAQ's own questions, each fifth held out in turn
     python -m bot faq train-nlu            fold FAQ questions into data/nlu/faq_generated.yml
+
+Settings: the process environment, then the repository's .env (`python -m bot` loads it;
+README, Settings). Every command that touches the database first checks that it is
+migrated, so a wrong HOTRO_DATABASE_URL is said at once instead of working on another database.
 """
 from __future__ import annotations
 
@@ -26,46 +34,72 @@ from typing import List, Optional
 from bot.categories import label
 from bot.services import registry
 from bot.services.tickets import STATUSES, TicketError, TicketView
+from bot.startup import database_ready
 from bot.store.db import session_factory, session_scope
+from bot.text import terminal_safe
 from bot.timefmt import format_local
 
 
+def _say(text: object = "", file=None) -> None:
+    """Print a line that may hold what customers or staff wrote: their control characters are shown, not obeyed."""
+    print(terminal_safe(str(text)), file=file)
+
+
+def _say_json(data) -> None:
+    print(terminal_safe(json.dumps(data, ensure_ascii=False, indent=2), keep_newlines=True))
+
+
 def _print_ticket_line(t: TicketView) -> None:
-    print(
+    _say(
         f"{t.code}  {t.status:<16} {t.priority:<7} {t.category:<16} {t.order_number or '-':<9} "
         f"{format_local(t.created_at)}  {t.description[:50]!r}"
     )
 
 
 def _print_ticket(t: TicketView) -> None:
-    print(f"{t.code} — {label(t.category, 'vi')} / {t.category}")
-    print(f"  status:      {t.status}   priority: {t.priority}   channel: {t.channel}   language: {t.language}")
-    print(f"  order:       {t.order_number or '-'} ({'verified' if t.order_verified else 'not verified'})")
-    print(f"  contact:     {t.contact or '(reply in the chat)'}")
-    print(f"  conversation: {t.sender_id}   source: {t.source}   assignee: {t.assignee or '-'}")
-    print(f"  created:     {format_local(t.created_at)}")
-    print(f"  acknowledge by {format_local(t.acknowledge_due_at)}; resolve by {format_local(t.resolve_due_at)}")
-    print("  description:")
+    _say(f"{t.code} — {label(t.category, 'vi')} / {t.category}")
+    _say(f"  status:      {t.status}   priority: {t.priority}   channel: {t.channel}   language: {t.language}")
+    _say(f"  order:       {t.order_number or '-'} ({'verified' if t.order_verified else 'not verified'})")
+    _say(f"  contact:     {t.contact or '(reply in the chat)'}")
+    _say(f"  conversation: {t.sender_id}   source: {t.source}   assignee: {t.assignee or '-'}")
+    _say(f"  created:     {format_local(t.created_at)}")
+    _say(f"  acknowledge by {format_local(t.acknowledge_due_at)}; resolve by {format_local(t.resolve_due_at)}")
+    _say("  description:")
     for line in t.description.splitlines() or [""]:
-        print(f"    {line}")
-    print("  history:")
+        _say(f"    {line}")
+    _say("  history:")
     for e in t.events:
-        print(f"    {format_local(e.created_at)}  {e.status_from or '-'} -> {e.status_to}  by {e.author}  {e.note}")
+        _say(f"    {format_local(e.created_at)}  {e.status_from or '-'} -> {e.status_to}  by {e.author}  {e.note}")
 
 
 def _cmd_db(args) -> int:
+    from bot.settings_env import mask_url
     from bot.store.migrate import upgrade
-    from bot.store.seed import seed_demo_data
+    from bot.store.seed import real_order_count, seed_demo_data
 
     url = registry.settings().database_url
     if args.action == "upgrade":
         upgrade(url)
-        print("database is up to date")
+        _say(f"database {mask_url(url)} is up to date")
     elif args.action == "seed":
         with session_scope(session_factory(url)) as session:
+            real = real_order_count(session)
+            if real and not args.force:
+                # Not an error: `make run` seeds on every start and must start a real shop too.
+                _say(f"demo data not added: {mask_url(url)} already has {real} real order(s); "
+                      "`python -m bot db seed --force` adds the demo orders anyway")
+                return 0
             added = seed_demo_data(session)
-        print(f"demo data ready ({added} orders added)")
+        _say(f"demo data ready in {mask_url(url)} ({added} orders added)")
     return 0
+
+
+def _uses_database(args) -> bool:
+    if args.command == "db":
+        return args.action != "upgrade"
+    if args.command == "faq":
+        return args.action == "report"
+    return True
 
 
 def _cmd_tickets(args) -> int:
@@ -73,22 +107,22 @@ def _cmd_tickets(args) -> int:
     if args.action == "list":
         tickets = service.list(status=args.status)
         if args.json:
-            print(json.dumps([t.as_dict() for t in tickets], ensure_ascii=False, indent=2))
+            _say_json([t.as_dict() for t in tickets])
         elif args.csv:
             _write_tickets_csv(tickets, sys.stdout)
         else:
             if not tickets:
-                print("no tickets")
+                _say("no tickets")
             for t in tickets:
                 _print_ticket_line(t)
         return 0
     if args.action == "show":
         ticket = service.get(args.code)
         if ticket is None:
-            print(f"no ticket {args.code}", file=sys.stderr)
+            _say(f"no ticket {args.code}", file=sys.stderr)
             return 1
         if args.json:
-            print(json.dumps(ticket.as_dict(), ensure_ascii=False, indent=2))
+            _say_json(ticket.as_dict())
         else:
             _print_ticket(ticket)
         return 0
@@ -96,15 +130,20 @@ def _cmd_tickets(args) -> int:
         try:
             ticket = service.set_status(args.code, args.status, author=args.by, note=args.note)
         except TicketError as exc:
-            print(str(exc), file=sys.stderr)
+            _say(str(exc), file=sys.stderr)
             return 1
-        print(f"{ticket.code} is now {ticket.status}")
+        _say(f"{ticket.code} is now {ticket.status}")
         return 0
     return 2
 
 
 CSV_COLUMNS = ("code", "created", "status", "priority", "category", "channel", "order", "assignee", "contact",
                "acknowledge_by", "acknowledged", "resolve_by", "resolved", "overdue_now", "hours_to_resolve")
+
+
+def _local_time(value, missing: str = "") -> str:
+    """Vietnam time as one spreadsheet- and column-friendly field: 14:05 26/11/2026."""
+    return format_local(value, "en").replace(", ", " ") if value else missing
 
 
 def _write_tickets_csv(tickets, out) -> None:
@@ -114,18 +153,16 @@ def _write_tickets_csv(tickets, out) -> None:
 
     from bot.parsers import mask_contact
 
-    def local(value):
-        return format_local(value, "en").replace(", ", " ") if value else ""
-
     now = datetime.utcnow()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for t in tickets:
         hours = round((t.resolved_at - t.created_at).total_seconds() / 3600, 1) if t.resolved_at else ""
-        writer.writerow((t.code, local(t.created_at), t.status, t.priority, t.category, t.channel,
-                         t.order_number or "", t.assignee or "", mask_contact(t.contact) if t.contact else "",
-                         local(t.acknowledge_due_at), local(t.acknowledged_at), local(t.resolve_due(now)),
-                         local(t.resolved_at), "yes" if t.is_overdue(now) else "no", hours))
+        row = (t.code, _local_time(t.created_at), t.status, t.priority, t.category, t.channel,
+               t.order_number or "", t.assignee or "", mask_contact(t.contact) if t.contact else "",
+               _local_time(t.acknowledge_due_at), _local_time(t.acknowledged_at), _local_time(t.resolve_due(now)),
+               _local_time(t.resolved_at), "yes" if t.is_overdue(now) else "no", hours)
+        writer.writerow([terminal_safe(str(value)) for value in row])
 
 
 def _cmd_faq(args) -> int:
@@ -137,26 +174,26 @@ def _cmd_faq(args) -> int:
 
         problems, warnings = check_directory(faq_dir)
         for problem in problems:
-            print(problem)
+            _say(problem)
         for warning in warnings:
-            print(f"{warning.file}:{warning.line}: warning: {warning.message}")
+            _say(f"{warning.file}:{warning.line}: warning: {warning.message}")
         if problems:
-            print(f"{len(problems)} problem(s) found", file=sys.stderr)
+            _say(f"{len(problems)} problem(s) found", file=sys.stderr)
             return 1
         from bot.faq.library import FaqLibrary
 
-        print(f"FAQ is fine: {len(FaqLibrary(faq_dir).entries)} entries")
+        _say(f"FAQ is fine: {len(FaqLibrary(faq_dir).entries)} entries")
         return 0
     if args.action == "report":
         lines = registry.faq().report(limit=args.limit)
         if args.json:
-            print(json.dumps([line.__dict__ for line in lines], ensure_ascii=False, indent=2))
+            _say_json([line.__dict__ for line in lines])
             return 0
         if not lines:
-            print("nothing to report: every question found an answer and no answer got 👎")
+            _say("nothing to report: every question found an answer and no answer got 👎")
         for line in lines:
             what = "no answer" if line.kind == "unanswered" else f"👎 on {line.faq_id}"
-            print(f"{line.count:>5}  {what:<30} {line.question}")
+            _say(f"{line.count:>5}  {what:<30} {line.question}")
         return 0
     if args.action == "eval":
         from bot.faq.evaluate import FORMS, evaluate
@@ -168,31 +205,31 @@ def _cmd_faq(args) -> int:
             answered = result.answered.get(form, 0) / result.total[form] if result.total.get(form) else 0.0
             ok = accuracy >= args.min_top1
             failed |= not ok
-            print(f"{form:<13} top-1 {accuracy:6.1%} ({result.top1.get(form, 0)}/{result.total.get(form, 0)}), "
+            _say(f"{form:<13} top-1 {accuracy:6.1%} ({result.top1.get(form, 0)}/{result.total.get(form, 0)}), "
                   f"answered directly {answered:6.1%}  {'ok' if ok else 'BELOW ' + format(args.min_top1, '.0%')}")
         for form, expected, predicted, text in result.misses:
-            print(f"  miss [{form}] expected {expected}, got {predicted}: {text}")
+            _say(f"  miss [{form}] expected {expected}, got {predicted}: {text}")
         if args.write:
             from bot.faq.evaluate import write_report
 
             write_report(result, Path(args.write), faq_dir, Path(args.file))
-            print(f"written to {args.write}")
+            _say(f"written to {args.write}")
         return 1 if failed else 0
     if args.action == "cv":
         from bot.faq.evaluate import FORMS, cross_validate
 
         result = cross_validate(faq_dir)
         for form in FORMS:
-            print(f"{form:<13} top-1 {result.accuracy(form):6.1%} ({result.top1.get(form, 0)}/{result.total.get(form, 0)})")
+            _say(f"{form:<13} top-1 {result.accuracy(form):6.1%} ({result.top1.get(form, 0)}/{result.total.get(form, 0)})")
         if args.misses:
             for form, expected, predicted, text in result.misses:
-                print(f"  miss [{form}] {expected} -> {predicted}: {text}")
+                _say(f"  miss [{form}] {expected} -> {predicted}: {text}")
         return 0
     if args.action == "train-nlu":
         from bot.faq.nlu_export import export
 
         path, count = export(faq_dir)
-        print(f"wrote {count} FAQ questions to {path}; run `make train`")
+        _say(f"wrote {count} FAQ questions to {path}; run `make train`")
         return 0
     return 2
 
@@ -211,19 +248,45 @@ def _cmd_staff(args) -> int:
             else:
                 password = getpass.getpass("password: ")
                 if getpass.getpass("again: ") != password:
-                    print("the passwords differ", file=sys.stderr)
+                    _say("the passwords differ", file=sys.stderr)
                     return 1
             member = service.add(args.name, password, args.display_name)
-            print(f"staff member {member.name} added")
+            _say(f"staff member {member.name} added")
         elif args.action == "token":
-            print(service.issue_token(args.name))
+            _say(service.issue_token(args.name, args.days))
         elif args.action == "link-telegram":
             member = service.link_telegram(args.name, args.telegram_user_id)
-            print(f"staff member {member.name} can now answer from the Telegram staff group")
+            _say(f"staff member {member.name} can now answer from the Telegram staff group")
+        elif args.action == "list":
+            for account in service.accounts():
+                _say(f"{account.name:<20} {'disabled' if account.disabled else 'active':<9} "
+                     f"{'telegram' if account.telegram_linked else '-':<9} {account.display_name}")
+        elif args.action == "disable":
+            ended = service.disable(args.name)
+            _say(f"{args.name} is disabled: {ended} session(s) and token(s) ended; desk, API and Telegram refused")
+        elif args.action == "enable":
+            service.enable(args.name)
+            _say(f"{args.name} can log in again (earlier tokens stay revoked: issue new ones)")
+        elif args.action == "tokens":
+            _print_tokens(service.tokens(args.name))
+        elif args.action == "revoke":
+            revoked = service.revoke(args.token_id)
+            _say(f"{revoked.kind} token {revoked.id} of {revoked.owner} revoked")
     except StaffError as exc:
-        print(str(exc), file=sys.stderr)
+        _say(str(exc), file=sys.stderr)
         return 1
     return 0
+
+
+def _print_tokens(tokens) -> None:
+    """Which sessions and tokens exist, for revoking one; the tokens themselves are never stored."""
+    if not tokens:
+        _say("no sessions or tokens")
+        return
+    _say(f"{'id':>5}  {'owner':<20} {'kind':<8} {'created':<17} {'last used':<17} expires (Vietnam time)")
+    for t in tokens:
+        _say(f"{t.id:>5}  {t.owner:<20} {t.kind:<8} {_local_time(t.created_at, '-'):<17} "
+             f"{_local_time(t.last_used_at, 'never'):<17} {_local_time(t.expires_at, 'never')}")
 
 
 def _minutes(d) -> str:
@@ -245,25 +308,23 @@ def _share(rate) -> str:
 def _cmd_customers(args) -> int:
     import os
 
-    from bot.config import ROOT
     from bot.services.privacy import PrivacyService, erase_rasa_history, rasa_settings
 
     service = PrivacyService(session_factory(registry.settings().database_url), registry.settings().upload_dir)
     erasure = service.find(args.who)
     if erasure is None:
-        print("no conversation, ticket or customer matches that phone, email, ticket code or conversation id")
+        _say("no conversation, ticket or customer matches that phone, email, ticket code or conversation id")
         return 1
-    print(f"{len(erasure.sender_ids)} conversation(s) with {erasure.messages} message(s), "
+    _say(f"{len(erasure.sender_ids)} conversation(s) with {erasure.messages} message(s), "
           f"{len(erasure.ticket_codes)} ticket(s) ({', '.join(erasure.ticket_codes) or '-'}), "
           f"{len(erasure.customer_ids)} customer record(s), {len(erasure.uploads)} uploaded file(s)")
     if not args.yes:
-        print("nothing was changed; add --yes to erase all of it")
+        _say("nothing was changed; add --yes to erase all of it")
         return 0
     service.erase(erasure)
-    dotenv = ROOT / ".env"
-    tracker_url, rasa_url, token = rasa_settings(os.environ, dotenv.read_text() if dotenv.exists() else "")
-    print("erased: texts, uploaded files, contacts, names and Telegram ids (tickets and orders are kept without them)")
-    print(erase_rasa_history(erasure.sender_ids, tracker_url, rasa_url, token))
+    tracker_url, rasa_url, token = rasa_settings(os.environ)
+    _say("erased: texts, uploaded files, contacts, names and Telegram ids (tickets and orders are kept without them)")
+    _say(erase_rasa_history(erasure.sender_ids, tracker_url, rasa_url, token))
     return 0
 
 
@@ -279,35 +340,35 @@ def _cmd_kpi(args) -> int:
         start, end = period_from(query, datetime.utcnow())
         report = KpiService(session_factory(registry.settings().database_url)).report(start, end)
     except ValueError as exc:
-        print(exc, file=sys.stderr)
+        _say(exc, file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        _say_json(report.as_dict())
         return 0
     t, c, s, f = report.tickets, report.chats, report.satisfaction, report.faq
-    print(f"From {format_local(report.start, 'en')} to {format_local(report.end, 'en')} (Vietnam time)")
-    print("Tickets")
-    print(f"  opened                 {t.opened}   " + ", ".join(f"{k} {v}" for k, v in t.by_category.items()))
-    print(f"  acknowledged on time   {_share(t.acknowledged_on_time.rate)} "
+    _say(f"From {format_local(report.start, 'en')} to {format_local(report.end, 'en')} (Vietnam time)")
+    _say("Tickets")
+    _say(f"  opened                 {t.opened}   " + ", ".join(f"{k} {v}" for k, v in t.by_category.items()))
+    _say(f"  acknowledged on time   {_share(t.acknowledged_on_time.rate)} "
           f"({t.acknowledged_on_time.met} of {t.acknowledged_on_time.due} due)")
-    print(f"  resolved on time       {_share(t.resolved_on_time.rate)} "
+    _say(f"  resolved on time       {_share(t.resolved_on_time.rate)} "
           f"({t.resolved_on_time.met} of {t.resolved_on_time.due} due)")
-    print(f"  time to acknowledge    {_minutes(t.time_to_acknowledge)}")
-    print(f"  time to resolve        {_minutes(t.time_to_resolve)}")
-    print(f"  open and overdue now   {t.open_overdue_now}")
-    print("Chats")
-    print(f"  conversations          {c.conversations}")
-    print(f"  resolved by the bot    {_share(c.resolved_by_bot_rate)} ({c.resolved_by_bot})")
-    print(f"  handed to a person     {c.handed_to_person} ({c.handoffs_unanswered} without a staff reply yet)")
-    print(f"  waiting in the queue   {_minutes(c.waiting_for_person)}")
-    print(f"  first staff response   {_minutes(c.first_response)}")
-    print("Satisfaction")
-    print(f"  ratings                {s.ratings}" + (f", average {s.average:.2f}/5, CSAT {_share(s.csat)}" if s.ratings else ""))
+    _say(f"  time to acknowledge    {_minutes(t.time_to_acknowledge)}")
+    _say(f"  time to resolve        {_minutes(t.time_to_resolve)}")
+    _say(f"  open and overdue now   {t.open_overdue_now}")
+    _say("Chats")
+    _say(f"  conversations          {c.conversations}")
+    _say(f"  resolved by the bot    {_share(c.resolved_by_bot_rate)} ({c.resolved_by_bot})")
+    _say(f"  handed to a person     {c.handed_to_person} ({c.handoffs_unanswered} without a staff reply yet)")
+    _say(f"  waiting in the queue   {_minutes(c.waiting_for_person)}")
+    _say(f"  first staff response   {_minutes(c.first_response)}")
+    _say("Satisfaction")
+    _say(f"  ratings                {s.ratings}" + (f", average {s.average:.2f}/5, CSAT {_share(s.csat)}" if s.ratings else ""))
     for agent, figures in s.by_agent.items():
-        print(f"    {agent:<20} {figures['ratings']} ratings, average {figures['average']:.2f}, "
+        _say(f"    {agent:<20} {figures['ratings']} ratings, average {figures['average']:.2f}, "
               f"CSAT {_share(figures['csat'])}")
-    print("FAQ")
-    print(f"  👍 {f.helpful}  👎 {f.not_helpful}  (helpful {_share(f.helpful_rate)}), no answer found {f.unanswered}")
+    _say("FAQ")
+    _say(f"  👍 {f.helpful}  👎 {f.not_helpful}  (helpful {_share(f.helpful_rate)}), no answer found {f.unanswered}")
     return 0
 
 
@@ -317,6 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     db = sub.add_parser("db", help="database migrations and demo data")
     db.add_argument("action", choices=["upgrade", "seed"])
+    db.add_argument("--force", action="store_true", help="seed: add the demo orders even next to real orders")
     db.set_defaults(func=_cmd_db)
 
     tickets = sub.add_parser("tickets", help="list, show and update tickets")
@@ -341,8 +403,18 @@ def build_parser() -> argparse.ArgumentParser:
     sadd.add_argument("name")
     sadd.add_argument("--display-name")
     sadd.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    stoken = ssub.add_parser("token")
+    stoken = ssub.add_parser("token", help="print a new API token for NAME (shown once)")
     stoken.add_argument("name")
+    stoken.add_argument("--days", type=int, help="valid this many days (0: no expiry; default HOTRO_STAFF_TOKEN_DAYS)")
+    ssub.add_parser("list", help="every account: active or disabled, linked to Telegram or not")
+    sdisable = ssub.add_parser("disable", help="end NAME's desk sessions and API tokens at once and refuse new ones")
+    sdisable.add_argument("name")
+    senable = ssub.add_parser("enable", help="let a disabled NAME log in again")
+    senable.add_argument("name")
+    stokens = ssub.add_parser("tokens", help="desk sessions and API tokens (never the tokens themselves)")
+    stokens.add_argument("name", nargs="?")
+    srevoke = ssub.add_parser("revoke", help="end one session or API token, by the id `staff tokens` shows")
+    srevoke.add_argument("token_id", type=int)
     slink = ssub.add_parser("link-telegram", help="let NAME answer customers from the Telegram staff group")
     slink.add_argument("name")
     slink.add_argument("telegram_user_id")
@@ -385,4 +457,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
+    if _uses_database(args) and not database_ready(registry.settings().database_url):
+        return 2
     return args.func(args)

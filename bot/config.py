@@ -1,4 +1,5 @@
-"""Settings, all from the environment (a git-ignored .env is loaded by `make run`).
+"""Settings, all from the environment; every entry point first fills it from the git-ignored
+.env without overriding what is already set (bot/settings_env.py).
 
 Secrets (tokens, database passwords) are never in the repository.
 """
@@ -27,6 +28,8 @@ class Settings:
     opening_hours: str = "08:00-21:00"  # when staff answer live, Vietnam time
     staff_online_minutes: int = 10  # a staff member counts as online this long after using the desk/API
     upload_dir: Path = ROOT / "var" / "uploads"  # files website customers attach (never in git)
+    staff_token_days: int = 90  # lifetime of a new API token; 0: it never expires
+    trusted_proxies: str = ""  # reverse proxies whose X-Forwarded-For is believed (IPs or CIDRs, commas)
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -41,4 +44,13 @@ class Settings:
             opening_hours=env.get("HOTRO_OPENING_HOURS", "08:00-21:00"),
             staff_online_minutes=int(env.get("HOTRO_STAFF_ONLINE_MINUTES", "10")),
             upload_dir=Path(env.get("HOTRO_UPLOAD_DIR") or ROOT / "var" / "uploads"),
+            staff_token_days=_non_negative("HOTRO_STAFF_TOKEN_DAYS", env.get("HOTRO_STAFF_TOKEN_DAYS") or "90"),
+            trusted_proxies=env.get("HOTRO_TRUSTED_PROXIES", ""),
         )
+
+
+def _non_negative(name: str, value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError(f"{name} must be 0 or more, not {value}")
+    return number

@@ -6,6 +6,10 @@ PostgreSQL (HOTRO_TRACKER_STORE_URL, or HOTRO_DATABASE_URL when that is
 PostgreSQL) and a Redis lock store (HOTRO_REDIS_URL) makes sure two instances
 never process messages of one conversation at the same time. Operators set two
 URLs instead of editing YAML with one variable per field.
+
+Rasa sends HOTRO_ACTION_SECRET to the action server in a header on every call
+(EndpointConfig passes the `headers` of action_endpoint on each request): the
+action server refuses calls without it (bot/action_server.py).
 """
 from __future__ import annotations
 
@@ -14,6 +18,8 @@ from typing import Any, Dict, Mapping, Optional
 from urllib.parse import unquote, urlsplit
 
 import yaml
+
+from bot.internal_auth import ACTION_SECRET_ENV, ACTION_SECRET_HEADER
 
 
 class EndpointsError(ValueError):
@@ -65,7 +71,10 @@ def _lock_store(url: str) -> Dict[str, Any]:
 
 
 def build_endpoints(env: Mapping[str, str]) -> Dict[str, Any]:
-    endpoints: Dict[str, Any] = {"action_endpoint": {"url": env.get("ACTION_SERVER_URL") or "http://127.0.0.1:5055/webhook"}}
+    action: Dict[str, Any] = {"url": env.get("ACTION_SERVER_URL") or "http://127.0.0.1:5055/webhook"}
+    if env.get(ACTION_SECRET_ENV):
+        action["headers"] = {ACTION_SECRET_HEADER: env[ACTION_SECRET_ENV]}
+    endpoints: Dict[str, Any] = {"action_endpoint": action}
     tracker = tracker_store_url(env)
     if tracker:
         endpoints["tracker_store"] = _tracker_store(tracker)

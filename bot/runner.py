@@ -6,18 +6,22 @@ run the same processes with the same settings.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List
 
 from bot.config import ROOT
+from bot.internal_auth import ACTION_SECRET_ENV, GATEWAY_SECRET_ENV, connect_host, gateway_headers, internal_host
 from bot.rasa_endpoints import write_endpoints
+from bot.settings_env import ENV_FILE_VARIABLE
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -40,14 +44,15 @@ class Stack:
     # More Rasa instances sharing the conversations (production: PostgreSQL tracker store, Redis lock store).
     more_rasa_ports: List[int] = field(default_factory=list)
     processes: List[subprocess.Popen] = field(default_factory=list)
+    names: Dict[int, str] = field(default_factory=dict)  # pid -> log name
 
     @property
     def rasa_url(self) -> str:
-        return f"http://127.0.0.1:{self.rasa_port}"
+        return f"http://{connect_host(self.env)}:{self.rasa_port}"
 
     @property
     def action_url(self) -> str:
-        return f"http://127.0.0.1:{self.action_port}"
+        return f"http://{connect_host(self.env)}:{self.action_port}"
 
     @property
     def gateway_url(self) -> str:
@@ -56,22 +61,29 @@ class Stack:
     def _spawn(self, name: str, args: List[str], env: Dict[str, str] = None) -> subprocess.Popen:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_dir / f"{name}.log", "ab")
+        # The stack's env is complete (whoever built it loaded .env or chose not to, like the
+        # tests): the children must not fill its gaps from the repository's .env.
+        env = dict(env or self.env, **{ENV_FILE_VARIABLE: os.devnull})
         proc = subprocess.Popen(
-            args, cwd=ROOT, env=env or self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
         self.processes.append(proc)
+        self.names[proc.pid] = name
         return proc
 
     def start(self, timeout: float = 180.0) -> "Stack":
+        for name in (GATEWAY_SECRET_ENV, ACTION_SECRET_ENV):
+            # Processes started together share a fresh secret when none is configured; processes
+            # on several hosts need the same value in each host's .env.
+            if not self.env.get(name):
+                self.env[name] = secrets.token_urlsafe(32)
         self.env.setdefault("ACTION_SERVER_URL", f"{self.action_url}/webhook")
-        self._spawn(
-            "actions",
-            [sys.executable, "-m", "rasa_sdk", "--actions", "bot.actions", "--port", str(self.action_port)],
-        )
+        self.spawn_action_server()
         endpoints = write_endpoints(self.env, self.log_dir.parent / "rasa-endpoints.yml")
         for index, port in enumerate([self.rasa_port, *self.more_rasa_ports]):
             rasa_args = [
                 str(VENV_BIN / "rasa"), "run", "--enable-api", "--port", str(port),
+                "--interface", internal_host(self.env),
                 "--model", str(self.model), "--endpoints", str(endpoints),
                 "--credentials", str(ROOT / "credentials.yml"),
             ]
@@ -88,6 +100,9 @@ class Stack:
             self.stop()
             raise
         return self
+
+    def spawn_action_server(self, log_name: str = "actions") -> subprocess.Popen:
+        return self._spawn(log_name, action_server_command(self.action_port, internal_host(self.env)))
 
     def wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -108,12 +123,19 @@ class Stack:
                 time.sleep(0.5)
         # Rasa answers "/" before the model is loaded; /status needs the token.
         for port in [self.rasa_port, *self.more_rasa_ports]:
-            self._wait_model(f"http://127.0.0.1:{port}", deadline, timeout)
+            self._wait_model(f"http://{connect_host(self.env)}:{port}", deadline, timeout)
 
     def _check_alive(self) -> None:
         for proc in self.processes:
             if proc.poll() is not None:
-                raise RuntimeError(f"a process exited early (code {proc.returncode}); see {self.log_dir}")
+                raise RuntimeError(f"a process exited early (code {proc.returncode}); see {self.log_dir}"
+                                   + self._last_words(proc))
+
+    def _last_words(self, proc: subprocess.Popen) -> str:
+        # A process that refuses to start says why in its last line (e.g. an unmigrated database).
+        log = self.log_dir / f"{self.names.get(proc.pid, '')}.log"
+        lines = log.read_text(errors="replace").strip().splitlines() if log.is_file() else []
+        return f": {lines[-1]}" if lines else ""
 
     def _wait_model(self, rasa_url: str, deadline: float, timeout: float) -> None:
         while time.monotonic() < deadline:
@@ -122,11 +144,15 @@ class Stack:
                 request = urllib.request.Request(
                     f"{rasa_url}/webhooks/rest/webhook",
                     data=b'{"sender": "__readiness__", "message": "/greet"}',
-                    headers={"Content-Type": "application/json"},
+                    headers={"Content-Type": "application/json", **gateway_headers(self.env)},
                 )
                 with urllib.request.urlopen(request, timeout=10) as response:
                     if response.status == 200:
                         return
+            except urllib.error.HTTPError as exc:
+                if exc.code == 403:
+                    raise RuntimeError(f"Rasa at {rasa_url} refused the gateway secret ({GATEWAY_SECRET_ENV})") from None
+                time.sleep(0.5)
             except OSError:
                 time.sleep(0.5)
         raise TimeoutError(f"Rasa at {rasa_url} did not load its model in {timeout:.0f}s; see {self.log_dir}")
@@ -143,11 +169,19 @@ class Stack:
         self.processes.clear()
 
 
+def action_server_command(port: int, host: str) -> List[str]:
+    return [sys.executable, "-m", "bot.action_server", "--port", str(port), "--host", host]
+
+
 def _interrupt(_signum, _frame) -> None:
     raise KeyboardInterrupt
 
 
 def main() -> int:
+    from bot.startup import exit_unless_migrated, summary_lines
+
+    # .env first, so the database checked here is the one every process will use.
+    database_url = exit_unless_migrated("hotro")
     rasa_port = int(os.environ.get("RASA_PORT", "5005"))
     action_port = int(os.environ.get("ACTION_PORT", "5055"))
     gateway_port = int(os.environ.get("GATEWAY_PORT", "8000"))
@@ -161,9 +195,10 @@ def main() -> int:
     )
     # `kill` (SIGTERM) stops the children too, like Ctrl-C.
     signal.signal(signal.SIGTERM, _interrupt)
+    internal = internal_host(stack.env)
     print(
-        f"starting the action server on :{action_port}, Rasa on :{rasa_port} and the gateway on :{gateway_port} "
-        "(logs in var/log/) ..."
+        f"starting the action server on {internal}:{action_port}, Rasa on {internal}:{rasa_port} "
+        f"and the gateway on :{gateway_port} (logs in var/log/) ..."
     )
     try:
         stack.start()
@@ -172,13 +207,7 @@ def main() -> int:
         return 1
     except KeyboardInterrupt:
         return 0
-    from bot.channels.telegram.settings import TelegramSettings
-
-    settings = TelegramSettings.from_env()
-    telegram = f"on ({settings.mode}" if settings.enabled else None
-    if telegram:
-        telegram += ", staff group)" if settings.staff_chat_id is not None else ")"
-    print(f"Telegram: {telegram or 'off (set TELEGRAM_BOT_TOKEN in .env to turn it on; see README)'}")
+    print("\n".join(summary_lines(stack.env, database_url)))
     print(
         f"""
 hotro is running.

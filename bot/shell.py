@@ -11,15 +11,21 @@ import urllib.error
 import urllib.request
 import uuid
 
+from bot.internal_auth import gateway_headers
+from bot.settings_env import load_dotenv
+
 
 def send(url: str, sender: str, text: str) -> list:
     body = json.dumps({"sender": sender, "message": text}).encode()
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    # The gateway ignores the header; Rasa's REST channel (HOTRO_CHAT_URL pointed at it) requires it.
+    headers = {"Content-Type": "application/json", **gateway_headers()}
+    request = urllib.request.Request(url, data=body, headers=headers)
     with urllib.request.urlopen(request, timeout=60) as response:
         return json.load(response)
 
 
 def main() -> int:
+    load_dotenv()
     # Through the gateway, like every customer channel (it keeps the transcript).
     port = os.environ.get("GATEWAY_PORT", "8000")
     url = os.environ.get("HOTRO_CHAT_URL", f"http://localhost:{port}/webhooks/rest/webhook")

@@ -103,3 +103,31 @@ def detect_language(text: Optional[str]) -> Optional[str]:
     if vi_hits > en_hits and vi_hits >= min(2, len(tokens)):
         return "vi"
     return None
+
+
+# What a terminal would obey rather than show: C0 controls (ESC starts colour, cursor and title
+# sequences; BEL, backspace and carriage return rewrite what is on screen), DEL, C1 controls (U+009B
+# is a one-character CSI on some terminals) and the bidirectional overrides, isolates and marks that
+# make text read differently from what it is ("Trojan Source").
+_TERMINAL_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_NAMED_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def _visible_escape(match: "re.Match") -> str:
+    ch = match.group()
+    if ch in _NAMED_ESCAPES:
+        return _NAMED_ESCAPES[ch]
+    # \xNN for C0, \uNNNN for the rest: the latter is also a valid JSON escape, so JSON output stays JSON.
+    return f"\\x{ord(ch):02x}" if ord(ch) < 0x20 else f"\\u{ord(ch):04x}"
+
+
+def terminal_safe(text: Optional[str], keep_newlines: bool = False) -> str:
+    """Text someone else wrote, for a terminal: every control character shown as an escape (ESC as \\x1b).
+
+    `keep_newlines` only for text whose line breaks the program itself made (indented JSON).
+    """
+    if not text:
+        return ""
+    if keep_newlines:
+        return "\n".join(_TERMINAL_UNSAFE.sub(_visible_escape, line) for line in text.split("\n"))
+    return _TERMINAL_UNSAFE.sub(_visible_escape, text)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from contextlib import contextmanager
 
@@ -12,6 +13,25 @@ from bot.store.db import session_factory
 from bot.store.seed import prepare_demo_database
 
 POSTGRES_ADMIN_URL = os.environ.get("HOTRO_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS = ("127.0.0.1", 6379)
+
+
+def require_service(service: str, reachable: bool) -> None:
+    """Skip here without the service; fail in CI, where it must run."""
+    if reachable:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{service} is required in CI and is not reachable")
+    pytest.skip(f"{service} not reachable")
+
+
+def redis_up() -> bool:
+    try:
+        with socket.create_connection(REDIS, timeout=2) as conn:
+            conn.sendall(b"PING\r\n")
+            return conn.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
 
 
 def _prepare(url: str):

@@ -117,3 +117,11 @@ async def new_widget_chat(session, base: str, language: str = "vi"):
         assert response.status == 201, await response.text()
         opened = await response.json()
     return opened["sender"], opened["secret"]
+
+
+async def serve_sanic(app):
+    """(server, base URL) for a Sanic app (Rasa's channels, the action server); `server.close()` when done."""
+    port = free_port()
+    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
+    await server.startup()
+    return server, f"http://127.0.0.1:{port}"

@@ -15,11 +15,11 @@ import aiohttp
 
 from bot.channels.common import APOLOGY
 from bot.conversation.guard import SILENT_COMMANDS
+from bot.internal_auth import GATEWAY_SECRET_HEADER as SECRET_HEADER
 
 logger = logging.getLogger(__name__)
 
 TIMEOUT = aiohttp.ClientTimeout(total=30)
-SECRET_HEADER = "X-Hotro-Gateway-Secret"
 
 
 class RasaClient:

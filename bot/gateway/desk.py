@@ -9,36 +9,26 @@ from __future__ import annotations
 import asyncio
 import hmac
 import html
-import time
-from collections import defaultdict, deque
 from pathlib import Path
-from typing import Deque, Dict
 
 from aiohttp import web
 
+from bot.config import Settings
 from bot.gateway.api import SESSION_COOKIE, STAFF, session_cookie
+from bot.gateway.client_address import TRUSTED_PROXIES, client_address, parse_trusted
 from bot.gateway.inputs import credential, form_text, json_error, read_form
-from bot.services.staff import SESSION_IDLE, csrf_token
+from bot.gateway.security_headers import PAGE_CSP
+from bot.services.staff import SESSION_IDLE, LoginThrottled, csrf_token
 
 STATIC = Path(__file__).resolve().parent / "static"
-# Password guessing: at most this many failed logins per client address in the window.
-MAX_FAILURES = 10
-FAILURE_WINDOW = 15 * 60
-FAILURES = web.AppKey("desk_failures", dict)
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                               "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
 
 
 def _page(page: str, **values: str) -> web.Response:
     text = (STATIC / page).read_text(encoding="utf-8")
     for key, value in values.items():
         text = text.replace("{{" + key + "}}", html.escape(value, quote=True))
-    return web.Response(text=text, content_type="text/html", charset="utf-8", headers=SECURITY_HEADERS)
+    return web.Response(text=text, content_type="text/html", charset="utf-8",
+                        headers={"Content-Security-Policy": PAGE_CSP, "Cache-Control": "no-store"})
 
 
 async def desk(request: web.Request) -> web.StreamResponse:
@@ -56,18 +46,6 @@ async def login_form(request: web.Request) -> web.Response:
     return _page("desk-login.html", error=error)
 
 
-def _client(request: web.Request) -> str:
-    return request.remote or "?"
-
-
-def _too_many_failures(request: web.Request) -> bool:
-    attempts: Deque[float] = request.app[FAILURES][_client(request)]
-    cutoff = time.monotonic() - FAILURE_WINDOW
-    while attempts and attempts[0] < cutoff:
-        attempts.popleft()
-    return len(attempts) >= MAX_FAILURES
-
-
 def _same_origin(request: web.Request) -> bool:
     """Browsers send Origin with a form POST; another site's form must not log staff in or out."""
     origin = request.headers.get("Origin")
@@ -80,13 +58,15 @@ def _same_origin(request: web.Request) -> bool:
 async def login(request: web.Request) -> web.StreamResponse:
     if not _same_origin(request):
         return json_error(403, "cross-site login refused")
-    if _too_many_failures(request):
-        raise web.HTTPSeeOther("/desk/login?e=busy")
     form = await read_form(request)
     name, password = form_text(form, "name").strip(), form_text(form, "password")
-    started = await asyncio.to_thread(request.app[STAFF].start_session, name, password) if name and password else None
+    address = client_address(request, request.app[TRUSTED_PROXIES])
+    try:
+        # Limits per account and per address, counted whether or not the name exists (bot/services/login_throttle.py).
+        started = await asyncio.to_thread(request.app[STAFF].start_session, name, password, address)
+    except LoginThrottled:
+        raise web.HTTPSeeOther("/desk/login?e=busy")
     if started is None:
-        request.app[FAILURES][_client(request)].append(time.monotonic())
         raise web.HTTPSeeOther("/desk/login?e=wrong")
     token, _staff = started
     response = web.HTTPSeeOther("/desk")
@@ -110,14 +90,14 @@ async def logout(request: web.Request) -> web.StreamResponse:
 def _static(name: str, content_type: str):
     async def handler(_request: web.Request) -> web.Response:
         return web.Response(body=(STATIC / name).read_bytes(), content_type=content_type, charset="utf-8",
-                            headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"})
+                            headers={"Cache-Control": "no-cache"})
 
     return handler
 
 
 def add_desk(app: web.Application) -> None:
-    failures: Dict[str, Deque[float]] = defaultdict(deque)
-    app[FAILURES] = failures
+    if TRUSTED_PROXIES not in app:
+        app[TRUSTED_PROXIES] = parse_trusted(Settings.from_env().trusted_proxies)
     app.router.add_get("/desk", desk)
     app.router.add_get("/desk/login", login_form)
     app.router.add_post("/desk/login", login)

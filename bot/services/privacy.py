@@ -169,13 +169,10 @@ def erase_rasa_history(sender_ids: Sequence[str], tracker_store_url: Optional[st
     return f"Rasa: emptied the history of {erased} conversation(s) in the running server"
 
 
-def rasa_settings(env: Mapping[str, str], dotenv_text: str = "") -> tuple:
-    """(tracker store URL or None, Rasa URL, token): from the environment, the token also from .env."""
+def rasa_settings(env: Mapping[str, str]) -> tuple:
+    """(tracker store URL or None, Rasa URL, token), from the settings (`python -m bot` has loaded .env)."""
+    from bot.internal_auth import connect_host
     from bot.rasa_endpoints import tracker_store_url
 
-    token = env.get("RASA_TOKEN", "")
-    if not token:
-        for line in dotenv_text.splitlines():
-            if line.startswith("RASA_TOKEN="):
-                token = line.split("=", 1)[1].strip()
-    return tracker_store_url(env), env.get("RASA_URL") or "http://127.0.0.1:5005", token
+    rasa_url = env.get("RASA_URL") or f"http://{connect_host(env)}:{env.get('RASA_PORT') or '5005'}"
+    return tracker_store_url(env), rasa_url, env.get("RASA_TOKEN", "")

@@ -1,4 +1,8 @@
-"""Staff accounts: passwords (scrypt, from Python's standard library on OpenSSL) and API tokens."""
+"""Staff accounts: passwords (scrypt, from Python's standard library on OpenSSL), desk sessions and API tokens.
+
+An account can be disabled (someone leaves, a laptop is lost): that ends its sessions and
+tokens at once, and it can neither log in nor act from the Telegram staff group until enabled.
+"""
 from __future__ import annotations
 
 import base64
@@ -10,10 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, List, Optional, Tuple
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
+from bot.services.login_throttle import LoginThrottle
 from bot.store.db import session_scope
 from bot.store.models import Staff, StaffToken, utcnow
 
@@ -26,6 +31,30 @@ _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 
 class StaffError(Exception):
     pass
+
+
+class LoginThrottled(StaffError):
+    """Too many wrong passwords for this account or from this address: wait, whatever the password."""
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """A session or API token as an administrator sees it: never the token itself."""
+    id: int
+    owner: str
+    kind: str  # session | api
+    created_at: datetime
+    last_used_at: Optional[datetime]
+    expires_at: Optional[datetime]
+
+
+@dataclass(frozen=True)
+class StaffAccount:
+    name: str
+    display_name: str
+    disabled: bool
+    telegram_linked: bool
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -65,10 +94,32 @@ def csrf_token(session_token: str) -> str:
     return hashlib.sha256(b"hotro-csrf:" + session_token.encode()).hexdigest()
 
 
+def _member(staff: Staff) -> StaffMember:
+    return StaffMember(staff.id, staff.name, staff.display_name)
+
+
+def _active(session: Session, name: str) -> Optional[Staff]:
+    return session.execute(select(Staff).where(Staff.name == name, Staff.disabled_at.is_(None))).scalars().first()
+
+
+def _existing(session: Session, name: str) -> Staff:
+    staff = session.execute(select(Staff).where(Staff.name == name)).scalars().first()
+    if staff is None:
+        raise StaffError(f"no staff member called {name}")
+    return staff
+
+
 class StaffService:
-    def __init__(self, factory: sessionmaker, clock: Callable = utcnow):
+    def __init__(self, factory: sessionmaker, clock: Callable = utcnow, token_days: Optional[int] = None):
+        """`token_days`: lifetime of new API tokens, 0 for ever (HOTRO_STAFF_TOKEN_DAYS by default)."""
         self._factory = factory
         self._clock = clock
+        if token_days is None:
+            from bot.config import Settings
+
+            token_days = Settings.from_env().staff_token_days
+        self._token_days = token_days
+        self.throttle = LoginThrottle(factory, clock)
 
     def add(self, name: str, password: str, display_name: Optional[str] = None) -> StaffMember:
         if not NAME_PATTERN.match(name):
@@ -81,51 +132,79 @@ class StaffService:
                               created_at=self._clock())
                 session.add(staff)
                 session.flush()
-                return StaffMember(staff.id, staff.name, staff.display_name)
+                return _member(staff)
         except IntegrityError as exc:
             raise StaffError(f"there is already a staff member called {name}") from exc
 
     def check_password(self, name: str, password: str) -> Optional[StaffMember]:
+        """The staff member, or None for a wrong name or password or a disabled account (which look the same)."""
         with session_scope(self._factory) as session:
             staff = session.execute(select(Staff).where(Staff.name == name)).scalars().first()
             if staff is None:
                 hash_password(password)  # same time whether or not the name exists
                 return None
-            if not password_matches(password, staff.password_hash):
+            if not password_matches(password, staff.password_hash) or staff.disabled_at is not None:
                 return None
-            return StaffMember(staff.id, staff.name, staff.display_name)
+            return _member(staff)
 
     def all(self) -> List[StaffMember]:
+        """Who can be given conversations and tickets: disabled accounts are left out."""
         with session_scope(self._factory) as session:
-            rows = session.execute(select(Staff).order_by(Staff.display_name)).scalars()
-            return [StaffMember(s.id, s.name, s.display_name) for s in rows]
+            rows = session.execute(
+                select(Staff).where(Staff.disabled_at.is_(None)).order_by(Staff.display_name)
+            ).scalars()
+            return [_member(s) for s in rows]
 
     def get(self, name: str) -> Optional[StaffMember]:
+        """An active staff member by name (None when there is none, or the account is disabled)."""
         with session_scope(self._factory) as session:
-            staff = session.execute(select(Staff).where(Staff.name == name)).scalars().first()
-            return StaffMember(staff.id, staff.name, staff.display_name) if staff else None
+            staff = _active(session, name)
+            return _member(staff) if staff else None
 
-    def issue_token(self, name: str) -> str:
-        token = secrets.token_urlsafe(32)
+    def accounts(self) -> List[StaffAccount]:
+        """Every account, disabled ones too, for administrators."""
         with session_scope(self._factory) as session:
-            staff = session.execute(select(Staff).where(Staff.name == name)).scalars().first()
-            if staff is None:
-                raise StaffError(f"no staff member called {name}")
-            session.add(StaffToken(staff_id=staff.id, token_hash=_token_hash(token), created_at=self._clock()))
+            return [StaffAccount(s.name, s.display_name, s.disabled_at is not None, s.telegram_user_id is not None,
+                                 s.created_at)
+                    for s in session.execute(select(Staff).order_by(Staff.name)).scalars()]
+
+    def issue_token(self, name: str, days: Optional[int] = None) -> str:
+        """A new API token for `name`, valid `days` (the configured lifetime by default; 0: no expiry)."""
+        days = self._token_days if days is None else days
+        if days < 0:
+            raise StaffError("a token lives 0 (for ever) or more days")
+        token = secrets.token_urlsafe(32)
+        now = self._clock()
+        with session_scope(self._factory) as session:
+            staff = _existing(session, name)
+            if staff.disabled_at is not None:
+                raise StaffError(f"{name} is disabled: `staff enable {name}` first")
+            _forget_expired(session, now)
+            session.add(StaffToken(staff_id=staff.id, token_hash=_token_hash(token), kind="api", created_at=now,
+                                   expires_at=now + timedelta(days=days) if days else None))
         return token
 
     def by_token(self, token: Optional[str]) -> Optional[StaffMember]:
         """The owner of an API token (`staff token`)."""
         return self._lookup(token, "api")
 
-    def start_session(self, name: str, password: str) -> Optional[Tuple[str, StaffMember]]:
-        """A desk login: (session token for the cookie, staff member), or None for a wrong name or password."""
+    def start_session(self, name: str, password: str, address: str = "unknown") -> Optional[Tuple[str, StaffMember]]:
+        """A desk login: (session token for the cookie, staff member), or None for a wrong name or password.
+
+        Raises LoginThrottled, before looking at the password, while the account or the client
+        `address` has too many recent failures.
+        """
+        if self.throttle.refused(name, address):
+            raise LoginThrottled("too many failed logins: wait a quarter of an hour")
         member = self.check_password(name, password)
         if member is None:
+            self.throttle.failed(name, address)
             return None
+        self.throttle.succeeded(name)
         token = secrets.token_urlsafe(32)
         now = self._clock()
         with session_scope(self._factory) as session:
+            _forget_expired(session, now)
             session.add(StaffToken(staff_id=member.id, token_hash=_token_hash(token), kind="session",
                                    created_at=now, last_used_at=now, expires_at=now + SESSION_IDLE))
         return token, member
@@ -154,20 +233,56 @@ class StaffService:
             ).scalars().first()
             if row is None:
                 return None
-            if row.expires_at is not None:
-                if row.expires_at <= now:
-                    session.delete(row)
-                    return None
+            if row.expires_at is not None and row.expires_at <= now:
+                session.delete(row)
+                return None
+            # Disabling deletes the tokens; checked here too so no token outlives it (one made in the same instant).
+            if row.staff.disabled_at is not None:
+                return None
+            if kind == "session":
                 row.expires_at = now + SESSION_IDLE
             row.last_used_at = now
-            return StaffMember(row.staff.id, row.staff.name, row.staff.display_name)
+            return _member(row.staff)
 
     def last_seen(self) -> Optional[datetime]:
         """When any staff member last used the desk or the API."""
-        from sqlalchemy import func
-
         with session_scope(self._factory) as session:
             return session.execute(select(func.max(StaffToken.last_used_at))).scalar_one_or_none()
+
+    def tokens(self, name: Optional[str] = None) -> List[TokenInfo]:
+        """The sessions and API tokens still valid, of one staff member or everyone's, oldest first."""
+        now = self._clock()
+        with session_scope(self._factory) as session:
+            query = select(StaffToken, Staff.name).join(Staff, StaffToken.staff_id == Staff.id).where(
+                (StaffToken.expires_at.is_(None)) | (StaffToken.expires_at > now))
+            if name is not None:
+                _existing(session, name)
+                query = query.where(Staff.name == name)
+            return [TokenInfo(t.id, owner, t.kind, t.created_at, t.last_used_at, t.expires_at)
+                    for t, owner in session.execute(query.order_by(StaffToken.id))]
+
+    def revoke(self, token_id: int) -> TokenInfo:
+        """End one session or API token by its id (from `tokens`)."""
+        with session_scope(self._factory) as session:
+            row = session.get(StaffToken, token_id)
+            if row is None:
+                raise StaffError(f"no token with id {token_id}")
+            info = TokenInfo(row.id, row.staff.name, row.kind, row.created_at, row.last_used_at, row.expires_at)
+            session.delete(row)
+            return info
+
+    def disable(self, name: str) -> int:
+        """Lock the account out at once: its sessions and tokens end; the number ended."""
+        with session_scope(self._factory) as session:
+            staff = _existing(session, name)
+            if staff.disabled_at is None:
+                staff.disabled_at = self._clock()
+            return session.execute(delete(StaffToken).where(StaffToken.staff_id == staff.id)).rowcount
+
+    def enable(self, name: str) -> None:
+        """Let a disabled account log in again (its old tokens stay ended: issue new ones)."""
+        with session_scope(self._factory) as session:
+            _existing(session, name).disabled_at = None
 
     def link_telegram(self, name: str, telegram_user_id: str) -> StaffMember:
         """Let this staff member answer customers from the Telegram staff group."""
@@ -176,18 +291,22 @@ class StaffService:
             raise StaffError("a Telegram user id is a number (ask @userinfobot, or see the bot's log)")
         try:
             with session_scope(self._factory) as session:
-                staff = session.execute(select(Staff).where(Staff.name == name)).scalars().first()
-                if staff is None:
-                    raise StaffError(f"no staff member called {name}")
+                staff = _existing(session, name)
                 staff.telegram_user_id = user_id
                 session.flush()
-                return StaffMember(staff.id, staff.name, staff.display_name)
+                return _member(staff)
         except IntegrityError as exc:
             raise StaffError(f"Telegram user {user_id} is already linked to another staff member") from exc
 
     def by_telegram_user(self, telegram_user_id) -> Optional[StaffMember]:
+        """The active staff member linked to this Telegram user: a disabled one cannot act from the group."""
         with session_scope(self._factory) as session:
             staff = session.execute(
-                select(Staff).where(Staff.telegram_user_id == str(telegram_user_id))
+                select(Staff).where(Staff.telegram_user_id == str(telegram_user_id), Staff.disabled_at.is_(None))
             ).scalars().first()
-            return StaffMember(staff.id, staff.name, staff.display_name) if staff else None
+            return _member(staff) if staff else None
+
+
+def _forget_expired(session: Session, now: datetime) -> None:
+    # A session is only looked at again while its cookie lives: expired rows would otherwise stay for ever.
+    session.execute(delete(StaffToken).where(StaffToken.expires_at <= now))

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import declarative_base, relationship
 
@@ -163,6 +164,9 @@ class Staff(Base):
     created_at = Column(DateTime, nullable=False, default=utcnow)
     # Set with `python -m bot staff link-telegram`: who may answer customers from the staff group.
     telegram_user_id = Column(String(40), unique=True, index=True)
+    # Set by `python -m bot staff disable`: the account stays (names in tickets and ratings still resolve)
+    # but cannot log in, use a token or act from the Telegram staff group.
+    disabled_at = Column(DateTime)
 
 
 class StaffToken(Base):
@@ -173,13 +177,31 @@ class StaffToken(Base):
     id = Column(Integer, primary_key=True)
     staff_id = Column(Integer, ForeignKey("staff.id"), nullable=False)
     token_hash = Column(String(64), nullable=False, unique=True)
-    # "api": a bearer token from `python -m bot staff token`; "session": a desk login, which expires.
+    # "api": a bearer token from `python -m bot staff token`; "session": a desk login.
     kind = Column(String(10), nullable=False, default="api", server_default="api")
+    # A session's moves on with each use (idle expiry); an API token's is fixed when issued (None: never).
     expires_at = Column(DateTime)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     last_used_at = Column(DateTime)
 
     staff = relationship("Staff")
+
+
+class LoginFailure(Base):
+    """A wrong name or password at the desk login, kept for the throttle's window.
+
+    In the database rather than in memory so that several gateway instances, and restarts,
+    share one count per account and per address.
+    """
+
+    __tablename__ = "login_failures"
+
+    id = Column(Integer, primary_key=True)
+    account = Column(String(100), nullable=False, index=True)  # the name typed, whether or not it exists
+    address = Column(String(64), nullable=False, index=True)
+    # Set when the account's owner then logs in: no longer counts against the account, still against the address.
+    forgiven = Column(Boolean, nullable=False, default=False, server_default=false())
+    created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
 
 
 class Rating(Base):

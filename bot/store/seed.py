@@ -1,9 +1,9 @@
-"""Demo data: customers and orders DH100001–DH100020. Safe to run again."""
+"""Demo data: customers and orders DH100001–DH100020. Safe to run again, and kept out of real shops."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.store.models import Customer, Order
@@ -30,6 +30,13 @@ DEMO_ITEMS = [
 ]
 
 DEMO_STATUSES = ["delivered", "delivered", "shipping", "delivered", "processing"]
+DEMO_ORDER_NUMBERS = [f"DH{100000 + i}" for i in range(1, 21)]
+
+
+def real_order_count(session: Session) -> int:
+    """Orders that are not demo orders: a shop's own data, which demo orders must not be mixed into."""
+    query = select(func.count(Order.id)).where(Order.number.not_in(DEMO_ORDER_NUMBERS))
+    return session.execute(query).scalar_one()
 
 
 def seed_demo_data(session: Session) -> int:
@@ -46,8 +53,7 @@ def seed_demo_data(session: Session) -> int:
 
     added = 0
     base = datetime(2026, 11, 1, 9, 0)
-    for i in range(1, 21):
-        number = f"DH{100000 + i}"
+    for i, number in enumerate(DEMO_ORDER_NUMBERS, start=1):
         if session.execute(select(Order.id).where(Order.number == number)).first():
             continue
         session.add(

@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from bot.config import ROOT
+from bot.internal_auth import gateway_headers
 from bot.runner import Stack, free_port
 from bot.services.tickets import TicketService
 from bot.store.db import session_factory
@@ -51,6 +52,9 @@ def stack(tmp_path_factory, telegram_api):
         HOTRO_UPLOAD_DIR=str(workdir / "uploads"),  # customers' files, away from the repository's var/
         RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2",
         HOTRO_OPENING_HOURS="00:00-24:00",  # tests run at any hour
+        # Every test is one client (127.0.0.1) and many chat at once; the limits have their own tests.
+        HOTRO_LIMIT_MESSAGES="off", HOTRO_LIMIT_CONVERSATIONS="off", HOTRO_LIMIT_UPLOADS="off",
+        HOTRO_LIMIT_HANDOFFS="off",
         # The gateway's Telegram channel talks to the fake Bot API; short polls notice outages quickly.
         TELEGRAM_BOT_TOKEN=telegram_api.token, TELEGRAM_API_URL=telegram_api.url,
         TELEGRAM_STAFF_CHAT_ID=str(TELEGRAM_STAFF_CHAT), TELEGRAM_POLL_TIMEOUT="2", TELEGRAM_STAFF_SCAN_SECONDS="1",
@@ -75,12 +79,14 @@ class Chat:
 
     def __init__(self, stack: Stack, sender: str, base_url: str = None):
         self.url = f"{base_url or stack.rasa_url}/webhooks/rest/webhook"
+        # Rasa's REST channel answers only the gateway: these tests speak to it as the gateway does.
+        self.headers = {"Content-Type": "application/json", **gateway_headers(stack.env)}
         self.sender = sender
         self.transcript = []
 
     def say(self, text: str) -> str:
         body = json.dumps({"sender": self.sender, "message": text}).encode()
-        request = urllib.request.Request(self.url, data=body, headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(self.url, data=body, headers=self.headers)
         with urllib.request.urlopen(request, timeout=60) as response:
             replies = json.load(response)
         self.last_replies = replies

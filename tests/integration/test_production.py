@@ -3,50 +3,31 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import urllib.request
 import uuid
 
 import pytest
 from sqlalchemy import create_engine, text
 
+from bot.internal_auth import gateway_headers
 from bot.runner import Stack, free_port
 from bot.services.tickets import TicketService
 from bot.store.db import session_factory
 from bot.store.seed import prepare_demo_database
-from tests.conftest import POSTGRES_ADMIN_URL
+from tests.conftest import POSTGRES_ADMIN_URL, REDIS, redis_up, require_service
 from tests.integration.conftest import MODEL
-
-REDIS = ("127.0.0.1", 6379)
-
-
-def _require(service: str, reachable: bool) -> None:
-    if reachable:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"{service} is required in CI and is not reachable")
-    pytest.skip(f"{service} not reachable")
-
-
-def _redis_up() -> bool:
-    try:
-        with socket.create_connection(REDIS, timeout=2) as conn:
-            conn.sendall(b"PING\r\n")
-            return conn.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
 
 
 @pytest.fixture(scope="module")
 def production(tmp_path_factory):
-    _require("Redis", _redis_up())
+    require_service("Redis", redis_up())
     name = f"hotro_prod_{uuid.uuid4().hex[:10]}"
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception:
-        _require("PostgreSQL", False)
+        require_service("PostgreSQL", False)
     db_url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     prepare_demo_database(db_url)
     workdir = tmp_path_factory.mktemp("production")
@@ -67,10 +48,10 @@ def production(tmp_path_factory):
         admin.dispose()
 
 
-def _say(port: int, sender: str, message: str) -> str:
+def _say(stack: Stack, port: int, sender: str, message: str) -> str:
     body = json.dumps({"sender": sender, "message": message}).encode()
     request = urllib.request.Request(f"http://127.0.0.1:{port}/webhooks/rest/webhook", data=body,
-                                     headers={"Content-Type": "application/json"})
+                                     headers={"Content-Type": "application/json", **gateway_headers(stack.env)})
     with urllib.request.urlopen(request, timeout=60) as response:
         return "\n".join(r.get("text", "") for r in json.load(response))
 
@@ -79,12 +60,12 @@ def test_a_conversation_moves_between_rasa_instances_without_losing_its_place(pr
     first, second = production.rasa_port, production.more_rasa_ports[0]
     sender = "prod-" + uuid.uuid4().hex[:8]
     # Each message goes to a different instance, as a load balancer without sticky sessions would send it.
-    assert "mã đơn" in _say(first, sender, "tôi muốn khiếu nại")
-    assert "DH100004" in _say(second, sender, "DH100004")
-    _say(first, sender, "hàng bị vỡ")
-    _say(second, sender, "cái bình bị nứt một đường dài")
-    _say(first, sender, "0934555666")
-    done = _say(second, sender, "đúng rồi, gửi đi")
+    assert "mã đơn" in _say(production, first, sender, "tôi muốn khiếu nại")
+    assert "DH100004" in _say(production, second, sender, "DH100004")
+    _say(production, first, sender, "hàng bị vỡ")
+    _say(production, second, sender, "cái bình bị nứt một đường dài")
+    _say(production, first, sender, "0934555666")
+    done = _say(production, second, sender, "đúng rồi, gửi đi")
     assert "KN-" in done
     tickets = TicketService(session_factory(production.db_url)).for_sender(sender)
     assert [(t.order_number, t.category, t.contact) for t in tickets] == [("DH100004", "damaged", "0934555666")]

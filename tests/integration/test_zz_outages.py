@@ -1,14 +1,12 @@
 """Parts of the system going down. Runs last: it stops and restarts the shared action server."""
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 import unicodedata
 import urllib.request
 
-from bot.config import ROOT
 from bot.channels.common import APOLOGY
+from bot.internal_auth import gateway_headers
 
 
 def test_nfd_text_is_understood_like_nfc(chat):
@@ -19,7 +17,8 @@ def test_nfd_text_is_understood_like_nfc(chat):
 
 def test_bad_requests_get_a_clear_error(stack):
     request = urllib.request.Request(
-        f"{stack.rasa_url}/webhooks/rest/webhook", data=b'{"message": "hi"}', headers={"Content-Type": "application/json"}
+        f"{stack.rasa_url}/webhooks/rest/webhook", data=b'{"message": "hi"}',
+        headers={"Content-Type": "application/json", **gateway_headers(stack.env)},
     )
     try:
         urllib.request.urlopen(request, timeout=10)
@@ -37,11 +36,8 @@ def test_action_server_down_gets_an_apology_and_the_conversation_goes_on(stack, 
     actions.wait(timeout=15)
     assert APOLOGY in c.say("DH100001")
     # The action server comes back on the same port: the same conversation continues.
-    log = open(stack.log_dir / "actions-restarted.log", "ab")
-    restarted = subprocess.Popen(
-        [sys.executable, "-m", "rasa_sdk", "--actions", "bot.actions", "--port", str(stack.action_port)],
-        cwd=ROOT, env=stack.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
+    restarted = stack.spawn_action_server("actions-restarted")
+    stack.processes.remove(restarted)
     stack.processes[0] = restarted
     deadline = time.monotonic() + 60
     while True:

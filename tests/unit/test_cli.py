@@ -77,3 +77,33 @@ def test_list_csv_opens_in_a_spreadsheet_without_full_contacts(cli_db, capsys):
     assert (row["status"], row["category"], row["order"], row["overdue_now"]) == ("resolved", "damaged", "DH100001", "no")
     assert row["contact"] != "an@example.com" and row["contact"].endswith("@example.com")
     assert row["resolved"] and float(row["hours_to_resolve"]) >= 0
+
+
+def test_customer_text_cannot_drive_the_staff_terminal(cli_db, capsys):
+    ticket, _ = cli_db.open(ComplaintSubmission(
+        submission_key="k-esc", sender_id="web-esc", channel="web", language="vi", order_number="DH100001",
+        order_verified=True, category="damaged",
+        description="ly vỡ\x1b[2J\x07\nthêm dòng\u202e\x9b", contact="an@example.com\x1b[31m"))
+    cli_db.set_status(ticket.code, "in_progress", "lan", note="gọi lại\x1b[1A")
+    for command in (["tickets", "show", ticket.code], ["tickets", "list"], ["tickets", "list", "--csv"],
+                    ["tickets", "list", "--json"], ["tickets", "show", ticket.code, "--json"]):
+        assert cli.main(command) == 0
+        out = capsys.readouterr().out
+        assert not any(ch in out for ch in "\x1b\x07\x9b\u202e"), command
+    cli.main(["tickets", "show", ticket.code])
+    out = capsys.readouterr().out
+    assert "    ly vỡ\\x1b[2J\\x07\n    thêm dòng\\u202e\\u009b\n" in out  # the description keeps its own lines
+    assert "an@example.com\\x1b[31m" in out and "gọi lại\\x1b[1A" in out
+    cli.main(["tickets", "show", ticket.code, "--json"])
+    assert json.loads(capsys.readouterr().out)["description"] == "ly vỡ\x1b[2J\x07\nthêm dòng\u202e\x9b"
+
+
+def test_faq_report_escapes_what_customers_asked(cli_db, sqlite_url, capsys):
+    from bot.services.faq import FaqService
+    from bot.store.db import session_factory
+
+    FaqService(registry.faq_library(), session_factory(sqlite_url)).record(
+        "unanswered", "phí ship\x1b[2J bao nhiêu?", "vi", "web-1")
+    assert cli.main(["faq", "report"]) == 0
+    out = capsys.readouterr().out
+    assert "phí ship\\x1b[2J bao nhiêu?" in out and "\x1b" not in out

@@ -38,3 +38,15 @@ def test_the_file_holding_passwords_is_private(tmp_path):
     path = write_endpoints({"HOTRO_REDIS_URL": "redis://:pw@127.0.0.1:6379/0"}, tmp_path / "var" / "endpoints.yml")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert yaml.safe_load(path.read_text())["lock_store"]["password"] == "pw"
+
+
+def test_rasa_sends_the_action_secret_on_every_action_call(tmp_path):
+    from rasa.utils.endpoints import read_endpoint_config
+
+    path = write_endpoints({"ACTION_SERVER_URL": "http://127.0.0.1:5055/webhook", "HOTRO_ACTION_SECRET": "act-s3cret"},
+                           tmp_path / "endpoints.yml")
+    # Read back by Rasa's own reader: the header is what its EndpointConfig sends with each request.
+    action = read_endpoint_config(str(path), "action_endpoint")
+    assert action.url == "http://127.0.0.1:5055/webhook"
+    assert action.headers == {"X-Hotro-Action-Secret": "act-s3cret"}
+    assert "headers" not in build_endpoints({})["action_endpoint"]

@@ -2,7 +2,7 @@ import unicodedata
 
 import pytest
 
-from bot.text import detect_language, fold, nfc, words
+from bot.text import detect_language, fold, nfc, terminal_safe, words
 
 
 def test_fold_removes_diacritics_and_maps_d():
@@ -43,3 +43,20 @@ def test_words_splits_on_punctuation():
 )
 def test_detect_language(text, expected):
     assert detect_language(text) == expected
+
+
+def test_terminal_safe_shows_control_and_bidi_characters_instead_of_obeying_them():
+    assert terminal_safe("vỡ\x1b[2J\x07 ly") == "vỡ\\x1b[2J\\x07 ly"
+    assert terminal_safe("a\nb\tc\rd\x00\x7f") == "a\\nb\\tc\\rd\\x00\\u007f"
+    assert terminal_safe("\x9b31m \u202eabc\u202c \u2066x\u2069 \u200f") == "\\u009b31m \\u202eabc\\u202c \\u2066x\\u2069 \\u200f"
+    assert terminal_safe("Tôi muốn khiếu nại 👍 — “ok”") == "Tôi muốn khiếu nại 👍 — “ok”"
+    assert terminal_safe(None) == ""
+
+
+def test_terminal_safe_keeps_json_valid_and_its_own_line_breaks():
+    import json
+
+    data = {"description": "x\x1b]0;title\x07\u009b\u202e\ny"}
+    shown = terminal_safe(json.dumps(data, ensure_ascii=False, indent=2), keep_newlines=True)
+    assert json.loads(shown) == data and shown.count("\n") == 2
+    assert not any(ch in shown for ch in "\x1b\x07\u009b\u202e")

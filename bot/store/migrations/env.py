@@ -1,6 +1,5 @@
 """Alembic environment: the URL comes from the caller (bot.store.migrate), not a file."""
 from alembic import context
-from sqlalchemy import pool
 
 from bot.store.db import make_engine
 from bot.store.models import Base
@@ -17,15 +16,19 @@ def run_migrations_offline() -> None:
 
 def run_migrations_online() -> None:
     engine = make_engine(url)
-    engine.pool = pool.NullPool(engine.pool._creator)  # one-shot: no idle connections left behind
-    with engine.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=Base.metadata,
-            render_as_batch=url.startswith("sqlite"),
-        )
-        with context.begin_transaction():
-            context.run_migrations()
+    try:
+        with engine.connect() as connection:
+            context.configure(
+                connection=connection,
+                target_metadata=Base.metadata,
+                render_as_batch=url.startswith("sqlite"),
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+    finally:
+        # One-shot: no idle connections left behind. (Swapping in a NullPool instead skipped the dialect's
+        # first-connect set-up, and SQLite's batch drop_column, which reflects the table, failed on downgrade.)
+        engine.dispose()
 
 
 if context.is_offline_mode():
