@@ -25,7 +25,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.common import attachment_received, attachment_text
 from bot.conversation.backlog import TranscriptBacklog
-from bot.conversation.guard import Limits, as_rasa_text, new_conversation_id, new_conversation_secret, too_long_answer
+from bot.conversation.guard import (Limits, as_rasa_text, is_token, new_conversation_id, new_conversation_secret,
+                                   too_long_answer)
 from bot.conversation.hub import Hub
 from bot.conversation.rasa import RasaClient
 from bot.services.conversations import ConversationService, Ownership
@@ -39,7 +40,7 @@ Reply = Dict[str, Any]
 COLLECTED_SLOTS = ("language", "order_number", "order_verified", "complaint_category", "complaint_description",
                    "contact", "last_ticket_code")
 # What a channel may tell Rasa about a message; the channel itself is set here, never taken from a client.
-CLIENT_METADATA = ("language",)
+CLIENT_METADATA = {"language": ("vi", "en")}
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,7 @@ class ConversationCore:
         return await self._db(self.conversations.transcript, sender, for_staff)
 
     def _metadata(self, metadata: Optional[Dict[str, Any]], channel: str, client: Optional[str] = None) -> Dict[str, Any]:
-        kept = {k: v for k, v in (metadata or {}).items() if k in CLIENT_METADATA and isinstance(v, str) and len(v) < 16}
+        kept = {k: v for k, v in (metadata or {}).items() if CLIENT_METADATA.get(k) and v in CLIENT_METADATA[k]}
         kept["channel"] = channel
         if client:  # set here only: the action server's handoff quota counts per client by it
             kept[CLIENT_KEY] = client
@@ -193,6 +194,8 @@ class ConversationCore:
 
     async def may_open(self, sender: str, secret: Optional[str]) -> bool:
         """Whether `secret` opens `sender` for reading and writing (over the widget's socket or uploads)."""
+        if not is_token(secret):  # never issued, so it opens nothing; hashing a lone surrogate would raise
+            return False
         stored = await self._db(self.conversations.secret_hash, sender)
         return bool(stored and secret and hmac.compare_digest(stored, secret_hash(secret)))
 

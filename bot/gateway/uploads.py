@@ -28,8 +28,9 @@ from aiohttp import BodyPartReader, web
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.conversation.core import ConversationCore, bot_message
-from bot.conversation.guard import sender_problem
+from bot.conversation.guard import sender_problem, text_problem
 from bot.gateway.attachments import UPLOADS, Refused, image_type, safe_filename
+from bot.gateway.inputs import MALFORMED, content_type
 from bot.gateway.limits import GatewayLimits, request_language
 from bot.gateway.origins import cors_headers, origin_allowed
 from bot.gateway.web_channel import REF
@@ -122,10 +123,13 @@ async def _upload(request: web.Request, cors) -> web.Response:
     if found is None:
         raise Refused(415, "only JPEG, PNG or WebP pictures and PDF documents can be sent")
     kind, extension = found
+    caption = nfc(fields.get("caption", "")).strip()[:4000]
+    problem = text_problem(caption, "caption")
+    if problem:
+        raise Refused(400, problem)
     language = request_language(request, fields.get("language") or request.query.get("language"))
     upload_id = await _with_room(language, store.save, data)
     attachment = {"kind": kind, "upload_id": upload_id, "file_name": display_name(file_name, kind, extension)}
-    caption = nfc(fields.get("caption", "")).strip()[:4000]
     replies = await core.customer_attachment(sender, attachment, caption, language, "web")
     ref = fields.get("ref", "")
     shown = {"kind": kind, "file_name": attachment["file_name"]}
@@ -143,7 +147,7 @@ async def _read_form(request: web.Request, core: ConversationCore,
 
     The conversation's secret must come before the file: a stranger's file is never read.
     """
-    if not request.content_type.startswith("multipart/form-data"):
+    if not content_type(request).startswith("multipart/form-data"):
         raise Refused(400, "send the file as multipart/form-data in a field named 'file'")
     fields: Dict[str, str] = {}
     data, file_name, opened = None, None, False
@@ -172,7 +176,7 @@ async def _read_form(request: web.Request, core: ConversationCore,
                 fields[part.name] = raw.decode("utf-8", "replace")
             else:
                 await part.release()
-    except (ValueError, AssertionError):
+    except MALFORMED:
         raise Refused(400, "the multipart/form-data body is malformed") from None
     if not opened:
         raise Refused(403, "unknown conversation or wrong secret")

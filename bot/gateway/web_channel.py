@@ -20,7 +20,6 @@ the message is not recorded, the client sends it again, and the socket stays ope
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 from typing import Any, Dict, FrozenSet, Optional
@@ -31,7 +30,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.common import attachment_caption
 from bot.conversation.core import ConversationCore, bot_message
-from bot.conversation.guard import needs_secret, sender_problem
+from bot.conversation.guard import needs_secret, sender_problem, text_problem
+from bot.gateway.inputs import BadInput, content_type, json_error, parse_json, read_form, read_json
 from bot.gateway.limits import GatewayLimits, request_language
 from bot.gateway.origins import cors_headers, origin_allowed
 from bot.ratelimit import refusal
@@ -46,39 +46,16 @@ REF = re.compile(r"[\w-]{1,64}")  # the widget's own id for a message or an uplo
 NOT_JSON = object()
 
 
-def json_error(status: int, message: str, headers=None) -> web.Response:
-    return web.json_response({"error": message}, status=status, headers=headers)
-
-
-def message_problem(text: object) -> Optional[str]:
-    if not isinstance(text, str):
-        return "'message' must be a string"
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return "'message' must be valid Unicode text (no lone surrogates)"
-    return None
-
-
 def read_message(body: Any, sender_key: str = "sender", text_key: str = "message"):
     """(sender, NFC text, metadata, error) from a REST-shaped body; error is a sentence for a 400."""
     if not isinstance(body, dict):
         return None, None, None, "the body must be a JSON object"
     sender, text = body.get(sender_key), body.get(text_key)
-    problem = sender_problem(sender) or message_problem(text)
+    problem = sender_problem(sender) or text_problem(text, "message")
     if problem:
         return None, None, None, problem
     metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
     return sender, nfc(text), metadata, None
-
-
-async def read_json(request: web.Request) -> Any:
-    """The parsed body; ValueError for anything that is not JSON (deep nesting included)."""
-    raw = await request.read()
-    try:
-        return json.loads(raw)
-    except RecursionError:
-        raise ValueError("the JSON is nested too deeply") from None
 
 
 def widget_line(line) -> Dict[str, Any]:
@@ -111,11 +88,7 @@ class WebChannel:
         return await self.core.may_open(sender, secret)
 
     async def rest_webhook(self, request: web.Request) -> web.Response:
-        try:
-            body = await read_json(request)
-        except ValueError as exc:
-            return json_error(400, f"the body must be JSON ({exc})" if "nested" in str(exc) else "the body must be JSON")
-        sender, text, metadata, error = read_message(body)
+        sender, text, metadata, error = read_message(await read_json(request))
         if error:
             return json_error(400, error)
         client, language = self.limits.client(request), (metadata or {}).get("language")
@@ -141,15 +114,15 @@ class WebChannel:
         headers = cors_headers(request, self.allowed_origins)
         if not origin_allowed(request, self.allowed_origins):
             return json_error(403, "this site may not open chats here (HOTRO_ALLOWED_ORIGINS)")
-        language = None
-        if request.content_type == "application/x-www-form-urlencoded":  # no CORS preflight from the widget
-            language = (await request.post()).get("language")
-        elif request.content_type == "application/json":
-            try:
+        language, kind = None, content_type(request)
+        try:
+            if kind == "application/x-www-form-urlencoded":  # no CORS preflight from the widget
+                language = (await read_form(request)).get("language")
+            elif kind == "application/json":
                 body = await read_json(request)
-            except ValueError:
-                return json_error(400, "the body must be JSON", headers)
-            language = body.get("language") if isinstance(body, dict) else None
+                language = body.get("language") if isinstance(body, dict) else None
+        except BadInput as exc:
+            return json_error(400, exc.message, headers)
         refused = await self.limits.refusal(request, self.limits.client(request), "conversations", language, headers)
         if refused is not None:
             return refused
@@ -193,8 +166,8 @@ class WebChannel:
         if frame.type != aiohttp.WSMsgType.TEXT:
             return None
         try:
-            hello = json.loads(frame.data)
-        except (ValueError, RecursionError):
+            hello = parse_json(frame.data)
+        except ValueError:
             hello = None
         if not isinstance(hello, dict) or hello.get("type") != "open":
             await socket.send_json({"type": "error", "error": "send {\"type\": \"open\", \"sender\": ..., \"secret\": ...} first"})
@@ -216,8 +189,8 @@ class WebChannel:
                         language: str) -> None:
         """`language`: the browser's, for a refusal when the frame does not say."""
         try:
-            incoming = json.loads(data)
-        except (ValueError, RecursionError):
+            incoming = parse_json(data)
+        except ValueError:
             incoming = NOT_JSON
         # Every frame counts, a malformed one too: each costs the gateway some work.
         verdict = await self.limits.check(client, "messages")
