@@ -9,7 +9,10 @@ from bot.faq.loader import FaqEntry, FaqProblem, duplicate_id_problems, faq_file
 
 
 # Two example questions this similar read as the same question to the search.
-CHECK_SIMILARITY = 0.42
+# On the index's question vectors (word and character n-grams, per-entry IDF):
+# a reworded near-duplicate scores 0.7 or more; the closest pairs of distinct
+# questions in today's faq/ (the same product words, different requests) stay below.
+CHECK_SIMILARITY = 0.65
 
 
 def check_directory(directory: Path) -> Tuple[List[FaqProblem], List[FaqProblem]]:

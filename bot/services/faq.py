@@ -16,18 +16,22 @@ from bot.store.models import FaqEvent, utcnow
 from bot.parsers import redact_contacts
 from bot.text import words
 
-# `score` is the classifier's probability for the entry, `similarity` the
-# cosine similarity to its closest example question. Checked by
-# cross-validation on the example questions (each fifth held out in turn) and
-# on the NLU's out_of_scope examples: about 85% of Vietnamese and 78% of
-# English questions are answered directly, 2% wrongly, and 15% of unrelated
+# `score` is the probability that the question is about the entry (a softmax
+# over entries), `similarity` the blended similarity to it (bot/faq/index.py).
+# Checked by cross-validation on the example questions (each fifth held out in
+# turn) and on the NLU's out_of_scope examples: about 86% of Vietnamese and 79%
+# of English questions are answered directly, 3% wrongly, and 9% of unrelated
 # messages would be (the NLU rarely sends those to the FAQ in the first place).
 # A lower similarity bar answers more English questions directly but more
 # unrelated ones too; the rest get "did you mean" buttons, not a wrong answer.
 ANSWER_SCORE = 0.40
-ANSWER_SIMILARITY = 0.30
+ANSWER_SIMILARITY = 0.32
 ANSWER_MARGIN = 0.10  # over the runner-up: two close entries are offered as a choice
 SUGGEST_SIMILARITY = 0.20
+# When the NLU did not send the message to the FAQ (out_of_scope, nlu_fallback
+# or a low-confidence intent), the FAQ answers only above this similarity: 5% of
+# the NLU's out_of_scope examples reach it, against 9% at ANSWER_SIMILARITY.
+CONFIDENT_SIMILARITY = 0.36
 MAX_SUGGESTIONS = 3
 MAX_STORED_QUESTION = 1000
 
@@ -38,6 +42,12 @@ class FaqDecision:
     entry: Optional[FaqEntry] = None
     suggestions: List[FaqEntry] = field(default_factory=list)
     score: float = 0.0
+    similarity: float = 0.0
+
+    @property
+    def confident(self) -> bool:
+        """An answer good enough to overrule an NLU that did not think this was an FAQ question."""
+        return self.kind == "answer" and self.similarity >= CONFIDENT_SIMILARITY
 
 
 def decide(matches: List[FaqMatch]) -> FaqDecision:
@@ -46,11 +56,11 @@ def decide(matches: List[FaqMatch]) -> FaqDecision:
     top = matches[0]
     runner_up = matches[1].score if len(matches) > 1 else 0.0
     if top.score >= ANSWER_SCORE and top.similarity >= ANSWER_SIMILARITY and top.score - runner_up >= ANSWER_MARGIN:
-        return FaqDecision("answer", top.entry, score=top.score)
+        return FaqDecision("answer", top.entry, score=top.score, similarity=top.similarity)
     if top.similarity >= SUGGEST_SIMILARITY:
         close = [m.entry for m in matches[:MAX_SUGGESTIONS] if m.similarity >= SUGGEST_SIMILARITY * 0.75]
-        return FaqDecision("suggest", suggestions=close, score=top.score)
-    return FaqDecision("none", score=top.score)
+        return FaqDecision("suggest", suggestions=close, score=top.score, similarity=top.similarity)
+    return FaqDecision("none", score=top.score, similarity=top.similarity)
 
 
 @dataclass(frozen=True)
