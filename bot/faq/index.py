@@ -16,19 +16,18 @@ new entry uses twice.
 
 A small logistic regression per entry, trained against its nearest entries,
 adds what similarity cannot: which words tell close entries apart ("trả hàng"
-vs "hoàn tiền"). The blend becomes a probability over entries with a softmax
-(`score`); the blend itself says whether the question is an FAQ question at
-all (`similarity`). Building is linear in the number of questions (no pairwise
+vs "hoàn tiền"). Similarities and classifier, blended, become a probability
+over entries with a softmax (`score`); the similarities alone say whether the
+question is an FAQ question at all (`similarity`). Building is linear in the number of questions (no pairwise
 step, no one-vs-rest over the whole FAQ), and a question reads only the
 postings of its own features.
 """
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
+import threading
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterable, List, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 from scipy import sparse
@@ -36,7 +35,7 @@ from sklearn.linear_model import LogisticRegression
 
 from bot.faq.lexicon import concept_text
 from bot.faq.loader import FaqEntry
-from bot.text import fold
+from bot.text import fold, nfc
 
 # Blend weights, classifier share and softmax temperature: chosen by the
 # cross-validation on the example questions (`python -m bot faq cv`) together
@@ -46,13 +45,18 @@ NEIGHBOUR_WEIGHT = 0.1
 CENTROID_WEIGHT = 0.3
 ANSWER_WEIGHT = 0.6
 CLASSIFIER_SHARE = 0.2
+# Entries whose closest question is looked at, the best by everything else.
+SHORTLIST = 50
 TEMPERATURE = 0.05
 # How much the word block counts against the character block in a vector.
 WORD_BLOCK = 0.6
 # Each entry's classifier sees its own rows, its closest entries' rows and a sample of the rest.
 NEIGHBOURS = 12
-OTHERS_SAMPLE = 200
-CLASSIFIER_C = 30.0
+NEIGHBOUR_ROWS = 20
+OTHERS_SAMPLE = 100
+CLASSIFIER_C = 10.0
+CLASSIFIER_TOL = 0.01
+CLASSIFIER_MAX_ENTRIES = 100
 # An answer (and each of its sentences) is a weaker example of its entry than a question.
 ANSWER_ROW_WEIGHT = 0.5
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -63,7 +67,7 @@ _WORD = re.compile(r"\w+")
 class FaqMatch:
     entry: FaqEntry
     score: float  # probability that the question is about this entry
-    similarity: float  # blended similarity to the entry (0: nothing in common)
+    similarity: float  # blended similarity to the entry's questions and answer (0: nothing in common)
 
 
 def word_features(text: str) -> List[str]:
@@ -71,70 +75,157 @@ def word_features(text: str) -> List[str]:
     return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]
 
 
+class _FoldTable(dict):
+    """`fold` one character at a time, remembered: str.translate then folds a text at C speed."""
+
+    def __missing__(self, code: int) -> str:
+        value = fold(chr(code))
+        self[code] = value
+        return value
+
+
+_FOLD_TABLE = _FoldTable()
+
+
+def fast_fold(text: str) -> str:
+    return nfc(text).lower().translate(_FOLD_TABLE)
+
+
+def _word_char_grams(token: str) -> List[str]:
+    padded = f" {token} "
+    size = len(padded)
+    return [padded[i:i + n] for n in range(2, 6) for i in range(size - n + 1)]
+
+
 def char_features(text: str) -> List[str]:
-    grams = []
-    for token in _WORD.findall(fold(text)):
-        padded = f" {token} "
-        size = len(padded)
-        for n in range(2, 6):
-            grams.extend(padded[i:i + n] for i in range(size - n + 1))
-    return grams
+    return [gram for token in _WORD.findall(fast_fold(text)) for gram in _word_char_grams(token)]
+
+
+_EMPTY = np.zeros(0, dtype=np.int64)
 
 
 class _Features:
-    """Text → (word features, char features), remembered: a rebuild after an editor's
-    change re-analyses only the questions that changed."""
+    """Text → (word feature ids, char n-gram ids), with ids from vocabularies that only grow.
 
-    def __init__(self, limit: int = 200_000):
-        self._cache: Dict[str, Tuple[Tuple[str, ...], Tuple[str, ...]]] = {}
-        self._limit = limit
+    Remembered per text (a rebuild after an editor's change re-analyses only the questions
+    that changed) and, for character n-grams, per word (words repeat across thousands of
+    questions). An index keeps the instance it was built with, so ids stay valid for it;
+    when the vocabularies grow too large, `shared_features()` starts a new instance instead
+    of clearing this one.
+    """
 
-    def __call__(self, text: str) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
-        found = self._cache.get(text)
+    def __init__(self):
+        self.words: Dict[str, int] = {}
+        self.chars: Dict[str, int] = {}
+        self._texts: Dict[str, Tuple[np.ndarray, np.ndarray]] = {}
+        self._tokens: Dict[str, np.ndarray] = {}
+
+    def size(self) -> int:
+        return len(self.words) + len(self.chars) + len(self._texts)
+
+    def _ids(self, vocabulary: Dict[str, int], features: Iterable[str], grow: bool) -> np.ndarray:
+        if grow:
+            ids = [vocabulary.setdefault(f, len(vocabulary)) for f in features]
+        else:
+            ids = [i for i in map(vocabulary.get, features) if i is not None]
+        return np.array(ids, dtype=np.int64) if ids else _EMPTY
+
+    def _token_ids(self, token: str, grow: bool) -> np.ndarray:
+        found = self._tokens.get(token)
         if found is None:
-            found = (tuple(word_features(text)), tuple(char_features(text)))
-            if len(self._cache) >= self._limit:
-                self._cache.clear()
-            self._cache[text] = found
+            found = self._ids(self.chars, _word_char_grams(token), grow)
+            if grow:
+                self._tokens[token] = found
         return found
 
+    def __call__(self, text: str, grow: bool = True) -> Tuple[np.ndarray, np.ndarray]:
+        found = self._texts.get(text)
+        if found is None:
+            words = self._ids(self.words, word_features(text), grow)
+            tokens = [self._token_ids(t, grow) for t in _WORD.findall(fast_fold(text))]
+            found = (words, np.concatenate(tokens) if tokens else _EMPTY)
+            if grow:
+                self._texts[text] = found
+        return found
 
-_SHARED_FEATURES = _Features()
+    def query(self, text: str) -> Tuple[np.ndarray, np.ndarray]:
+        """A customer's question: known features only, nothing remembered (no growth from traffic)."""
+        return self(text, grow=False)
+
+
+FEATURES_LIMIT = 2_000_000
+_shared = _Features()
+_shared_lock = threading.Lock()
+
+
+def shared_features() -> _Features:
+    global _shared
+    with _shared_lock:
+        if _shared.size() > FEATURES_LIMIT:
+            _shared = _Features()
+        return _shared
 
 
 class _Space:
-    """Vocabulary and per-entry inverse document frequencies of one feature block."""
+    """One feature block (words or chars): its columns and per-entry inverse document frequencies."""
 
-    def __init__(self, documents: Sequence[Iterable[str]], owners: Sequence[int], entry_count: int):
-        vocabulary: Dict[str, int] = {}
-        seen_in: Dict[int, set] = {}
-        for features, owner in zip(documents, owners):
-            for feature in features:
-                index = vocabulary.setdefault(feature, len(vocabulary))
-                seen_in.setdefault(index, set()).add(owner)
-        df = np.zeros(len(vocabulary))
-        for index, entries in seen_in.items():
-            df[index] = len(entries)
-        self.vocabulary = vocabulary
-        self.idf = np.log((1.0 + entry_count) / (1.0 + df)) + 1.0
+    def __init__(self, documents: Sequence[np.ndarray], owners: np.ndarray, entry_count: int, vocabulary_size: int):
+        lengths = np.fromiter((len(d) for d in documents), dtype=np.int64, count=len(documents))
+        ids = np.concatenate(documents) if len(documents) else _EMPTY
+        used, local = np.unique(ids, return_inverse=True)
+        entry_of = np.repeat(owners, lengths)
+        pairs = np.unique(entry_of * max(len(used), 1) + local)
+        df = np.bincount(pairs % max(len(used), 1), minlength=len(used))
+        # Global id → column of this index (-1: a feature this FAQ does not use).
+        self.column = np.full(vocabulary_size, -1, dtype=np.int64)
+        self.column[used] = np.arange(len(used))
+        self.size = len(used)
+        self.df = df
+        self.idf = (np.log((1.0 + entry_count) / (1.0 + df)) + 1.0).astype(np.float32)
 
-    def matrix(self, documents: Sequence[Iterable[str]]) -> sparse.csr_matrix:
-        indptr, indices, values = [0], [], []
-        vocabulary, idf = self.vocabulary, self.idf
-        for features in documents:
-            counts = Counter(vocabulary[f] for f in features if f in vocabulary)
-            if counts:
-                ids = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-                tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=float, count=len(counts)))
-                weights = tf * idf[ids]
-                weights /= np.linalg.norm(weights)
-                indices.extend(ids.tolist())
-                values.extend(weights.tolist())
-            indptr.append(len(indices))
-        return sparse.csr_matrix(
-            (np.array(values, dtype=np.float32), np.array(indices, dtype=np.int64), np.array(indptr, dtype=np.int64)),
-            shape=(len(documents), len(vocabulary)),
-        )
+    def matrix(self, documents: Sequence[np.ndarray]) -> sparse.csr_matrix:
+        """Sublinear tf × idf, each row of unit length."""
+        lengths = np.fromiter((len(d) for d in documents), dtype=np.int64, count=len(documents))
+        ids = np.concatenate(documents) if len(documents) else _EMPTY
+        columns = self.column[np.minimum(ids, len(self.column) - 1)] if len(self.column) else ids
+        known = (ids < len(self.column)) & (columns >= 0)
+        rows = np.repeat(np.arange(len(documents)), lengths)[known]
+        counts = sparse.csr_matrix((np.ones(int(known.sum()), dtype=np.float32), (rows, columns[known])),
+                                   shape=(len(documents), self.size))
+        counts.sum_duplicates()
+        counts.data = (1.0 + np.log(counts.data)) * self.idf[counts.indices]
+        return _normalize_rows(counts)
+
+
+class _Postings:
+    """A matrix kept by feature (rows of its transpose): a question reads only the entries of
+    its own features, with a few numpy calls (scipy's sparse products cost more in overhead
+    than in arithmetic for a single question)."""
+
+    def __init__(self, matrix: sparse.csr_matrix):
+        transposed = matrix.T.tocsr()
+        self.indptr = transposed.indptr.astype(np.int64)
+        self.indices = transposed.indices
+        self.data = transposed.data
+        self.rows = matrix.shape[0]
+
+    def dot(self, columns: np.ndarray, values: np.ndarray) -> np.ndarray:
+        starts = self.indptr[columns]
+        lengths = self.indptr[columns + 1] - starts
+        total = int(lengths.sum())
+        if total == 0:
+            return np.zeros(self.rows)
+        positions = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)
+        return np.bincount(self.indices[positions], weights=self.data[positions] * np.repeat(values, lengths),
+                           minlength=self.rows)
+
+
+def _gather(indptr: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Positions of rows starts[i]..ends[i] of a CSR matrix, concatenated, and each range's length."""
+    begin, finish = indptr[starts], indptr[ends]
+    lengths = finish - begin
+    total = int(lengths.sum())
+    return np.repeat(begin - (np.cumsum(lengths) - lengths), lengths) + np.arange(total), lengths
 
 
 def _normalize_rows(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
@@ -144,9 +235,9 @@ def _normalize_rows(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
 
 
 class FaqIndex:
-    def __init__(self, entries: Sequence[FaqEntry], features: Callable = _SHARED_FEATURES):
+    def __init__(self, entries: Sequence[FaqEntry], features: Optional[_Features] = None):
         self.entries = list(entries)
-        self._features = features
+        self._features = features or shared_features()
         owners: List[int] = []
         questions: List[str] = []
         for i, entry in enumerate(self.entries):
@@ -171,21 +262,22 @@ class FaqIndex:
         self._answer_owner = np.array(answer_owner, dtype=np.int64)
         analysed_q = [self._features(q) for q in questions]
         analysed_a = [self._features(a) for a in answer_texts]
-        all_owners = owners + answer_owner
+        all_owners = np.array(owners + answer_owner, dtype=np.int64)
         n = len(self.entries)
-        self._words = _Space([w for w, _ in analysed_q + analysed_a], all_owners, n)
-        self._chars = _Space([c for _, c in analysed_q + analysed_a], all_owners, n)
+        self._words = _Space([w for w, _ in analysed_q + analysed_a], all_owners, n, len(self._features.words))
+        self._chars = _Space([c for _, c in analysed_q + analysed_a], all_owners, n, len(self._features.chars))
         question_matrix = self._vectorize(analysed_q)
         answer_matrix = self._vectorize(analysed_a)
         membership = sparse.csr_matrix(
             (np.ones(len(owners), dtype=np.float32), (self._owner, np.arange(len(owners)))), shape=(n, len(owners)))
         centroids = _normalize_rows(membership @ question_matrix)
-        # Transposed (feature → rows): a question then reads only its own features' postings.
-        self._questions_t = question_matrix.T.tocsr()
-        self._centroids_t = centroids.T.tocsr()
-        self._answers_t = answer_matrix.T.tocsr()
+        self._questions_t = _Postings(question_matrix)
+        self._centroids_t = _Postings(centroids)
+        self._answers_t = _Postings(answer_matrix)
         # Questions are grouped by entry, so the best question of each entry is a segment maximum.
         self._starts = np.searchsorted(self._owner, np.arange(n))
+        self._ends = np.searchsorted(self._owner, np.arange(n), side="right")
+        self._question_indptr = question_matrix.indptr.astype(np.int64)
         self._has_questions = np.bincount(self._owner, minlength=n) > 0
         self._answer_starts = np.searchsorted(self._answer_owner, np.arange(n))
         self._has_answers = np.bincount(self._answer_owner, minlength=n) > 0
@@ -205,25 +297,46 @@ class FaqIndex:
         if n < 2:
             return None, None
         rows = sparse.vstack([questions, answers], format="csr")
+        # Features found in more than CLASSIFIER_MAX_ENTRIES entries cannot tell an entry from its
+        # neighbours; in a large FAQ they are most of each row, and of the training time.
+        informative = np.concatenate([self._words.df, self._chars.df]) <= CLASSIFIER_MAX_ENTRIES
+        if not informative.all():
+            rows = sparse.csr_matrix(rows @ sparse.diags(informative.astype(np.float32)))
+            rows.eliminate_zeros()
         owner = np.concatenate([self._owner, self._answer_owner])
         weight = np.concatenate([np.ones(len(self._owner)), np.full(len(self._answer_owner), ANSWER_ROW_WEIGHT)])
         order = np.argsort(owner, kind="stable")
         rows, owner, weight = rows[order], owner[order], weight[order]
         starts = np.searchsorted(owner, np.arange(n + 1))
-        closeness = (centroids @ centroids.T).toarray()
-        np.fill_diagonal(closeness, -1.0)
+        # Nearest entries by their questions' words (the character block would cost more than
+        # the whole training at 1,000 entries, and names the same neighbours).
+        word_centroids = _normalize_rows(centroids[:, :self._words.size])
+        closeness = (word_centroids @ word_centroids.T).toarray()
+        np.fill_diagonal(closeness, -np.inf)
+        k = min(NEIGHBOURS, n - 1)
+        nearest = np.argpartition(-closeness, k - 1, axis=1)[:, :k]
         random = np.random.RandomState(0)
+        in_problem = np.zeros(rows.shape[0], dtype=bool)
+        in_columns = np.zeros(rows.shape[1], dtype=bool)
         data, indices, indptr, bias = [], [], [0], np.zeros(n)
         for c in range(n):
-            near = np.argsort(-closeness[c])[:NEIGHBOURS]
-            picked = [np.arange(starts[c], starts[c + 1])] + [np.arange(starts[o], starts[o + 1]) for o in near]
+            picked = [np.arange(starts[c], starts[c + 1])]
+            for o in nearest[c]:
+                theirs = np.arange(starts[o], starts[o + 1])
+                picked.append(theirs if len(theirs) <= NEIGHBOUR_ROWS else random.choice(theirs, NEIGHBOUR_ROWS, replace=False))
             chosen = np.concatenate(picked)
-            others = np.setdiff1d(random.randint(0, rows.shape[0], OTHERS_SAMPLE), chosen)
+            in_problem[chosen] = True
+            others = random.randint(0, rows.shape[0], OTHERS_SAMPLE)
+            others = np.unique(others[~in_problem[others]])
+            in_problem[chosen] = False
             chosen = np.concatenate([chosen, others])
             x = rows[chosen]
             y = (owner[chosen] == c).astype(int)
-            columns = np.unique(x.indices)
-            model = LogisticRegression(C=CLASSIFIER_C, solver="liblinear", class_weight="balanced")
+            in_columns[x.indices] = True
+            columns = np.flatnonzero(in_columns)
+            in_columns[columns] = False
+            # A loose tolerance: the ranking settles long before the optimum does.
+            model = LogisticRegression(C=CLASSIFIER_C, solver="liblinear", class_weight="balanced", tol=CLASSIFIER_TOL)
             model.fit(x[:, columns], y, sample_weight=weight[chosen])
             coef = model.coef_[0]
             keep = np.abs(coef) > 1e-4
@@ -233,13 +346,32 @@ class FaqIndex:
             bias[c] = model.intercept_[0]
         matrix = sparse.csr_matrix((np.concatenate(data), np.concatenate(indices), np.array(indptr)),
                                    shape=(n, rows.shape[1]))
-        return matrix.T.tocsr(), bias
+        return _Postings(matrix), bias
 
-    def classifier_probabilities(self, query) -> np.ndarray:
-        margins = (query @ self._classifier_t).toarray().ravel() + self._bias
+    def classifier_probabilities(self, query: Tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        margins = self._classifier_t.dot(*query) + self._bias
         return 1.0 / (1.0 + np.exp(-margins))
 
-    def _vectorize(self, analysed: Sequence[Tuple[Sequence[str], Sequence[str]]]) -> sparse.csr_matrix:
+    def query_vector(self, text: str) -> Tuple[np.ndarray, np.ndarray]:
+        """(columns, values) of one question, as `_vectorize` would make its row, without scipy."""
+        words, chars = self._features.query(text)
+        columns, values = [], []
+        for space, ids, offset, scale in ((self._words, words, 0, WORD_BLOCK),
+                                          (self._chars, chars, self._words.size, 1.0 - WORD_BLOCK)):
+            ids = ids[ids < len(space.column)]
+            found = space.column[ids]
+            found = found[found >= 0]
+            if len(found):
+                unique, counts = np.unique(found, return_counts=True)
+                weights = (1.0 + np.log(counts)) * space.idf[unique]
+                columns.append(unique + offset)
+                values.append(weights * (scale / np.linalg.norm(weights)))
+        if not columns:
+            return _EMPTY, np.zeros(0)
+        vector = np.concatenate(values)
+        return np.concatenate(columns), vector / np.linalg.norm(vector)
+
+    def _vectorize(self, analysed: Sequence[Tuple[np.ndarray, np.ndarray]]) -> sparse.csr_matrix:
         words = self._words.matrix([w for w, _ in analysed])
         chars = self._chars.matrix([c for _, c in analysed])
         combined = sparse.hstack([words * WORD_BLOCK, chars * (1.0 - WORD_BLOCK)], format="csr")
@@ -252,35 +384,74 @@ class FaqIndex:
         result[present] = maxima[present]
         return result
 
-    def similarities(self, query: sparse.csr_matrix) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per entry: (closest question, centroid, answer) cosine similarities."""
-        neighbours = self._segment_max((query @ self._questions_t).toarray().ravel(), self._starts, self._has_questions)
-        centroids = (query @ self._centroids_t).toarray().ravel()
-        answers = self._segment_max((query @ self._answers_t).toarray().ravel(), self._answer_starts, self._has_answers)
-        return neighbours, centroids, answers
+    def _closest_questions(self, query: Tuple[np.ndarray, np.ndarray], entries: np.ndarray) -> np.ndarray:
+        """Per entry, the similarity of its closest example question; computed for `entries` only
+        (row by row: the postings of common character n-grams run through every question)."""
+        result = np.zeros(len(self.entries))
+        entries = entries[self._has_questions[entries]]
+        if not len(entries):
+            return result
+        # Whichever reads less: the query's postings through all questions, or the entries' rows.
+        through_postings = int((self._questions_t.indptr[query[0] + 1] - self._questions_t.indptr[query[0]]).sum())
+        through_rows = int((self._question_indptr[self._ends[entries]] - self._question_indptr[self._starts[entries]]).sum())
+        if through_postings <= through_rows:
+            every = self._segment_max(self._questions_t.dot(*query), self._starts, self._has_questions)
+            result[entries] = every[entries]
+            return result
+        matrix = self._question_matrix
+        dense = np.zeros(matrix.shape[1])
+        dense[query[0]] = query[1]
+        rows, rows_per_entry = _gather(np.arange(len(self._owner) + 1), self._starts[entries], self._ends[entries])
+        positions, row_lengths = _gather(self._question_indptr, rows, rows + 1)
+        products = matrix.data[positions] * dense[matrix.indices[positions]]
+        row_starts = np.cumsum(row_lengths) - row_lengths
+        sums = np.add.reduceat(np.append(products, 0.0), row_starts)
+        sums[row_lengths == 0] = 0.0
+        result[entries] = np.maximum.reduceat(sums, np.cumsum(rows_per_entry) - rows_per_entry)
+        return result
+
+    def similarities(self, query: Tuple[np.ndarray, np.ndarray],
+                     shortlist: Optional[np.ndarray] = None) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per entry: (closest question, centroid, answer) cosine similarities; the closest
+        question only for the `shortlist` of entries when one is given."""
+        centroids = self._centroids_t.dot(*query)
+        answers = self._segment_max(self._answers_t.dot(*query), self._answer_starts, self._has_answers)
+        entries = np.arange(len(self.entries)) if shortlist is None else shortlist
+        return self._closest_questions(query, entries), centroids, answers
+
+    def scores(self, text: str) -> Tuple[np.ndarray, np.ndarray]:
+        """Per entry: (blend, similarity). The blend of the three similarities and the entry's
+        classifier ranks the entries; the similarity alone (0 to 1) says how much the question
+        has in common with an entry (a classifier says "rather this one than its neighbours",
+        not "this is an FAQ question at all")."""
+        zeros = np.zeros(len(self.entries))
+        if self._empty or not text.strip():
+            return zeros, zeros
+        query = self.query_vector(text)
+        if len(query[0]) == 0:
+            return zeros, zeros
+        centroids = self._centroids_t.dot(*query)
+        answers = self._segment_max(self._answers_t.dot(*query), self._answer_starts, self._has_answers)
+        similarity = CENTROID_WEIGHT * centroids + ANSWER_WEIGHT * answers
+        share = 0.0 if self._classifier_t is None else CLASSIFIER_SHARE
+        classifier = self.classifier_probabilities(query) if share else zeros
+        # The closest question weighs least: it is computed for the leading entries only.
+        shortlist = np.argsort(-((1.0 - share) * similarity + share * classifier))[:SHORTLIST]
+        similarity = similarity + NEIGHBOUR_WEIGHT * self._closest_questions(query, shortlist)
+        return (1.0 - share) * similarity + share * classifier, similarity
 
     def blended(self, text: str) -> np.ndarray:
-        """Per entry, the blend of the three similarities and the entry's classifier (0 to 1)."""
-        if self._empty or not text.strip():
-            return np.zeros(len(self.entries))
-        query = self._vectorize([self._features(text)])
-        if query.nnz == 0:
-            return np.zeros(len(self.entries))
-        neighbours, centroids, answers = self.similarities(query)
-        similarity = NEIGHBOUR_WEIGHT * neighbours + CENTROID_WEIGHT * centroids + ANSWER_WEIGHT * answers
-        if self._classifier_t is None:
-            return similarity
-        return (1.0 - CLASSIFIER_SHARE) * similarity + CLASSIFIER_SHARE * self.classifier_probabilities(query)
+        return self.scores(text)[0]
 
     def search(self, text: str, limit: int = 3) -> List[FaqMatch]:
-        blend = self.blended(text)
-        if not len(blend) or blend.max() <= 0:
+        blend, similarity = self.scores(text)
+        if not len(blend) or similarity.max() <= 0:
             return []
         exp = np.exp((blend - blend.max()) / TEMPERATURE)
         probabilities = exp / exp.sum()
         top = np.argpartition(-blend, limit)[:limit] if len(blend) > limit else np.arange(len(blend))
         top = top[np.argsort(-blend[top], kind="stable")]
-        return [FaqMatch(self.entries[i], float(probabilities[i]), float(blend[i])) for i in top if blend[i] > 0]
+        return [FaqMatch(self.entries[i], float(probabilities[i]), float(similarity[i])) for i in top if similarity[i] > 0]
 
     def confusions(self, min_similarity: float) -> List[tuple]:
         """Example questions that are closer to another entry than to their own.
@@ -297,7 +468,7 @@ class FaqIndex:
         found = []
         block = 512
         for start in range(0, matrix.shape[0], block):
-            rows = (matrix[start:start + block] @ self._questions_t).toarray()
+            rows = (matrix[start:start + block] @ matrix.T).toarray()
             for offset, sims in enumerate(rows):
                 row = start + offset
                 sims[row] = -1.0
