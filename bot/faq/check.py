@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import List, Tuple
 
 from bot.faq.index import FaqIndex
-from bot.faq.loader import FaqEntry, FaqProblem, duplicate_id_problems, faq_files, load_file
+from bot.faq.loader import FaqEntry, FaqProblem, duplicate_id_problems, faq_files, link_warnings, load_file
 
 
 # Two example questions this similar read as the same question to the search.
@@ -29,6 +29,8 @@ def check_directory(directory: Path) -> Tuple[List[FaqProblem], List[FaqProblem]
         problems.extend(result.problems)
         entries.extend(result.entries)
     problems.extend(duplicate_id_problems(entries))
+    for entry in entries:
+        warnings.extend(link_warnings(entry))
     confusions = FaqIndex(entries).confusions(CHECK_SIMILARITY)
     pairs = {(entry.id, other.id) for entry, _, other, _ in confusions}
     for entry, question, other, score in confusions:
