@@ -216,27 +216,16 @@ def _cmd_faq(args) -> int:
             write_report(result, Path(args.write), faq_dir, Path(args.file))
             _say(f"written to {args.write}")
         return 1 if failed else 0
-    if args.action == "cv" and args.few_shot:
-        from bot.faq.evaluate import FORMS, few_shot_cross_validate
-
-        new, existing = few_shot_cross_validate(faq_dir)
-        for label, result in (("new entries (2 vi + 1 en questions)", new), ("existing entries", existing)):
-            _say(label)
-            for form in FORMS:
-                _say(f"  {form:<13} top-1 {result.accuracy(form):6.1%} ({result.top1.get(form, 0)}/{result.total.get(form, 0)})")
-        if args.misses:
-            for form, expected, predicted, text in new.misses:
-                _say(f"  miss [{form}] {expected} -> {predicted}: {text}")
-        return 0
     if args.action == "cv":
-        from bot.faq.evaluate import FORMS, cross_validate
+        from bot.faq.evaluate import cross_validate, few_shot_cross_validate
 
-        result = cross_validate(faq_dir)
-        for form in FORMS:
-            _say(f"{form:<13} top-1 {result.accuracy(form):6.1%} ({result.top1.get(form, 0)}/{result.total.get(form, 0)})")
-        if args.misses:
-            for form, expected, predicted, text in result.misses:
-                _say(f"  miss [{form}] {expected} -> {predicted}: {text}")
+        if args.few_shot:
+            new, existing = few_shot_cross_validate(faq_dir)
+            shown = [("new entries (2 vi + 1 en questions)", new), ("existing entries", existing)]
+        else:
+            shown = [("", cross_validate(faq_dir))]
+        for label, result in shown:
+            _say_cv(label, result, args.misses)
         return 0
     if args.action == "train-nlu":
         from bot.faq.nlu_export import export
@@ -245,6 +234,19 @@ def _cmd_faq(args) -> int:
         _say(f"wrote {count} FAQ questions to {path}; run `make train`")
         return 0
     return 2
+
+
+def _say_cv(label: str, result, misses: bool) -> None:
+    from bot.faq.evaluate import FORMS
+
+    if label:
+        _say(label)
+    indent = "  " if label else ""
+    for form in FORMS:
+        _say(f"{indent}{form:<13} top-1 {result.accuracy(form):6.1%} ({result.top1.get(form, 0)}/{result.total.get(form, 0)})")
+    if misses:
+        for form, expected, predicted, text in result.misses:
+            _say(f"  miss [{form}] {expected} -> {predicted}: {text}")
 
 
 def _cmd_staff(args) -> int:

@@ -59,6 +59,12 @@ class ActionHandleFallback(Action):
         return [SlotSet("offered_human", False)]
 
 
+def _faq_or_respond(dispatcher, tracker, response: str) -> None:
+    _, confidence = tu.latest_intent(tracker)
+    if not faq_overrules_nlu(dispatcher, tracker, confidence):
+        dispatcher.utter_message(response=response)
+
+
 class ActionHowCanHelp(Action):
     """A yes/no or cancel with nothing to answer: offer the options again, unless the NLU
     was unsure and the FAQ has a confident answer to what was typed."""
@@ -67,9 +73,7 @@ class ActionHowCanHelp(Action):
         return "action_how_can_help"
 
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
-        _, confidence = tu.latest_intent(tracker)
-        if not faq_overrules_nlu(dispatcher, tracker, confidence):
-            dispatcher.utter_message(response="utter_how_can_help")
+        _faq_or_respond(dispatcher, tracker, "utter_how_can_help")
         return [SlotSet("offered_human", False)]
 
 
@@ -81,9 +85,7 @@ class ActionCapabilities(Action):
         return "action_capabilities"
 
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
-        _, confidence = tu.latest_intent(tracker)
-        if not faq_overrules_nlu(dispatcher, tracker, confidence):
-            dispatcher.utter_message(response="utter_capabilities")
+        _faq_or_respond(dispatcher, tracker, "utter_capabilities")
         return []
 
 

@@ -125,18 +125,24 @@ def cross_validate(faq_dir: Path, folds: int = 5) -> EvalResult:
         ]
         index = FaqIndex(training)
         for entry, lang, n, text in cases:
-            if n % folds != k:
-                continue
-            asked = [(lang, text)] + ([("vi_khong_dau", fold(text))] if lang == "vi" else [])
-            for form, question in asked:
-                matches = index.search(question, limit=1)
-                predicted = matches[0].entry.id if matches else "-"
-                result.total[form] = result.total.get(form, 0) + 1
-                if predicted == entry.id:
-                    result.top1[form] = result.top1.get(form, 0) + 1
-                else:
-                    result.misses.append((form, entry.id, predicted, question))
+            if n % folds == k:
+                _score_held_out(index, entry, lang, text, result)
     return result
+
+
+def _score_held_out(index, entry, lang: str, text: str, result: EvalResult) -> None:
+    """One held-out example question, asked as written and (Vietnamese) without diacritics."""
+    from bot.text import fold
+
+    asked = [(lang, text)] + ([("vi_khong_dau", fold(text))] if lang == "vi" else [])
+    for form, question in asked:
+        matches = index.search(question, limit=1)
+        predicted = matches[0].entry.id if matches else "-"
+        result.total[form] = result.total.get(form, 0) + 1
+        if predicted == entry.id:
+            result.top1[form] = result.top1.get(form, 0) + 1
+        else:
+            result.misses.append((form, entry.id, predicted, question))
 
 
 def few_shot_cross_validate(faq_dir: Path, folds: int = 5, keep_vi: int = 2, keep_en: int = 1) -> Tuple[EvalResult, EvalResult]:
@@ -149,7 +155,6 @@ def few_shot_cross_validate(faq_dir: Path, folds: int = 5, keep_vi: int = 2, kee
     FAQ's own questions, never a held-out set.
     """
     from bot.faq.index import FaqIndex
-    from bot.text import fold
 
     entries = FaqLibrary(faq_dir).entries
     kept = {"vi": keep_vi, "en": keep_en}
@@ -167,15 +172,7 @@ def few_shot_cross_validate(faq_dir: Path, folds: int = 5, keep_vi: int = 2, kee
             result = new if is_new[i] else existing
             for lang in ("vi", "en"):
                 for n, text in enumerate(entry.questions.get(lang, ())):
-                    if (n < kept[lang]) if is_new[i] else (n % folds != k):
-                        continue
-                    asked = [(lang, text)] + ([("vi_khong_dau", fold(text))] if lang == "vi" else [])
-                    for form, question in asked:
-                        matches = index.search(question, limit=1)
-                        predicted = matches[0].entry.id if matches else "-"
-                        result.total[form] = result.total.get(form, 0) + 1
-                        if predicted == entry.id:
-                            result.top1[form] = result.top1.get(form, 0) + 1
-                        else:
-                            result.misses.append((form, entry.id, predicted, question))
+                    held_out = n >= kept[lang] if is_new[i] else n % folds == k
+                    if held_out:
+                        _score_held_out(index, entry, lang, text, result)
     return new, existing
