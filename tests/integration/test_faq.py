@@ -93,3 +93,50 @@ def test_a_broken_faq_file_keeps_the_last_good_answers(chat, stack):
         assert "1–2 ngày" in chat("faq-broken").say("giao hàng mất mấy ngày vậy shop")
     finally:
         path.write_text(good, encoding="utf-8")
+
+
+NEW_TOPIC = """\
+entries:
+  - id: wholesale-pricing
+    reviewed: 2026-12-02
+    questions:
+      vi:
+        - Mua sỉ số lượng lớn thì shop có giá sỉ riêng không?
+        - Em muốn lấy khoảng 50 cái áo về bán lại, shop có chiết khấu không ạ?
+      en:
+        - Do you give a discount if I buy in bulk to resell?
+    answer:
+      vi: |
+        Shop có giá sỉ cho đơn từ 20 sản phẩm cùng mẫu trở lên: chiết khấu 10% từ 20 sản phẩm và 15% từ 50 sản phẩm.
+      en: |
+        We offer wholesale prices for orders of 20 or more pieces of the same item: 10% off from 20 pieces and 15% off from 50 pieces.
+    links:
+      - title:
+          vi: Bảng giá sỉ
+          en: Wholesale price list
+        url: https://shop.example.vn/gia-si
+"""
+
+
+def test_a_new_topic_with_three_questions_is_answered_within_five_seconds(chat, stack):
+    # The intent model has never seen this topic: whatever the NLU makes of the question, the
+    # FAQ's answer must reach the customer, in their language, with the link titled in it.
+    path = stack.faq_dir / "ban-si.yml"
+    path.write_text(NEW_TOPIC, encoding="utf-8")
+    try:
+        deadline = time.monotonic() + 5
+        vi, en = chat("faq-new-topic-vi"), chat("faq-new-topic-en")
+        while True:
+            reply = vi.say("shop có bán giá sỉ không, mình muốn mua số lượng lớn")
+            if "chiết khấu 10%" in reply:
+                break
+            assert time.monotonic() < deadline, f"no answer from the new entry after 5 s: {reply}"
+            time.sleep(0.5)
+        assert "Bảng giá sỉ: https://shop.example.vn/gia-si" in reply
+        reply = en.say("do you give a discount if I buy in bulk to resell?")
+        assert "wholesale prices" in reply and "Wholesale price list: https://shop.example.vn/gia-si" in reply
+        assert "Bảng giá sỉ" not in reply
+        # The complaint intake is not taken over by the new topic.
+        assert "mã đơn" in chat("faq-new-topic-complaint").say("tôi muốn khiếu nại").lower()
+    finally:
+        path.unlink()
