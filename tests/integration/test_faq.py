@@ -119,21 +119,24 @@ entries:
 
 
 def test_a_new_topic_with_three_questions_is_answered_within_five_seconds(chat, stack):
-    # The intent model has never seen this topic: whatever the NLU makes of the question, the
-    # FAQ's answer must reach the customer, in their language, with the link titled in it.
+    # The intent model has never seen this topic. The FAQ answers it when the NLU sends it there,
+    # and also when the NLU calls it out_of_scope without conviction (0.56 for the issue's
+    # "mua si co giam gia khong"); in the customer's language, with the link titled in it.
     path = stack.faq_dir / "ban-si.yml"
     path.write_text(NEW_TOPIC, encoding="utf-8")
     try:
         deadline = time.monotonic() + 5
-        vi, en = chat("faq-new-topic-vi"), chat("faq-new-topic-en")
+        attempt = 0
         while True:
-            reply = vi.say("shop có bán giá sỉ không, mình muốn mua số lượng lớn")
+            attempt += 1  # a new conversation each time: a miss must not leave a form behind
+            reply = chat(f"faq-new-topic-vi-{attempt}").say("mua sỉ có giá riêng không shop")
             if "chiết khấu 10%" in reply:
                 break
             assert time.monotonic() < deadline, f"no answer from the new entry after 5 s: {reply}"
             time.sleep(0.5)
         assert "Bảng giá sỉ: https://shop.example.vn/gia-si" in reply
-        reply = en.say("do you give a discount if I buy in bulk to resell?")
+        assert "chiết khấu 10%" in chat("faq-new-topic-oos").say("mua si co giam gia khong")
+        reply = chat("faq-new-topic-en").say("do you give a discount if I buy in bulk to resell?")
         assert "wholesale prices" in reply and "Wholesale price list: https://shop.example.vn/gia-si" in reply
         assert "Bảng giá sỉ" not in reply
         # The complaint intake is not taken over by the new topic.
