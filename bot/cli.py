@@ -16,8 +16,8 @@
     python -m bot kpi [--days 7 | --from YYYY-MM-DD --to YYYY-MM-DD] [--json]   the team's figures
     python -m bot faq check [--dir DIR]    validate the FAQ files (file:line: message)
     python -m bot faq report [--json]      questions with no answer or a 👎, most frequent first
-    python -m bot faq eval FILE [--min-top1 0.9]   retrieval accuracy on held-out paraphrases
-    python -m bot faq cv [--misses]        accuracy on the FAQ's own questions, each fifth held out in turn
+    python -m bot faq eval FILE [--min-top1 0.9] [--add-entries NEW.yml]   retrieval accuracy on held-out paraphrases
+    python -m bot faq cv [--misses] [--few-shot]   accuracy on the FAQ's own questions, each fifth held out in turn
     python -m bot faq train-nlu            fold FAQ questions into data/nlu/faq_generated.yml
 
 Settings: the process environment, then the repository's .env (`python -m bot` loads it;
@@ -198,7 +198,8 @@ def _cmd_faq(args) -> int:
     if args.action == "eval":
         from bot.faq.evaluate import FORMS, evaluate
 
-        result = evaluate(faq_dir, Path(args.file))
+        added = Path(args.add_entries) if args.add_entries else None
+        result = evaluate(faq_dir, Path(args.file), added)
         failed = False
         for form in FORMS:
             accuracy = result.accuracy(form)
@@ -216,14 +217,15 @@ def _cmd_faq(args) -> int:
             _say(f"written to {args.write}")
         return 1 if failed else 0
     if args.action == "cv":
-        from bot.faq.evaluate import FORMS, cross_validate
+        from bot.faq.evaluate import cross_validate, few_shot_cross_validate
 
-        result = cross_validate(faq_dir)
-        for form in FORMS:
-            _say(f"{form:<13} top-1 {result.accuracy(form):6.1%} ({result.top1.get(form, 0)}/{result.total.get(form, 0)})")
-        if args.misses:
-            for form, expected, predicted, text in result.misses:
-                _say(f"  miss [{form}] {expected} -> {predicted}: {text}")
+        if args.few_shot:
+            new, existing = few_shot_cross_validate(faq_dir)
+            shown = [("new entries (2 vi + 1 en questions)", new), ("existing entries", existing)]
+        else:
+            shown = [("", cross_validate(faq_dir))]
+        for label, result in shown:
+            _say_cv(label, result, args.misses)
         return 0
     if args.action == "train-nlu":
         from bot.faq.nlu_export import export
@@ -232,6 +234,19 @@ def _cmd_faq(args) -> int:
         _say(f"wrote {count} FAQ questions to {path}; run `make train`")
         return 0
     return 2
+
+
+def _say_cv(label: str, result, misses: bool) -> None:
+    from bot.faq.evaluate import FORMS
+
+    if label:
+        _say(label)
+    indent = "  " if label else ""
+    for form in FORMS:
+        _say(f"{indent}{form:<13} top-1 {result.accuracy(form):6.1%} ({result.top1.get(form, 0)}/{result.total.get(form, 0)})")
+    if misses:
+        for form, expected, predicted, text in result.misses:
+            _say(f"  miss [{form}] {expected} -> {predicted}: {text}")
 
 
 def _cmd_staff(args) -> int:
@@ -446,9 +461,12 @@ def build_parser() -> argparse.ArgumentParser:
     feval.add_argument("--dir")
     feval.add_argument("--min-top1", type=float, default=0.90)
     feval.add_argument("--write", help="also write a Markdown report to this file")
+    feval.add_argument("--add-entries", help="a file of entries (faq/ format) added to a copy of faq/ for this run")
     fcv = fsub.add_parser("cv")
     fcv.add_argument("--dir")
     fcv.add_argument("--misses", action="store_true", help="list each question that found another entry")
+    fcv.add_argument("--few-shot", action="store_true",
+                     help="each fifth of the entries keeps only 2 vi + 1 en questions: how a new entry fares")
     ftrain = fsub.add_parser("train-nlu")
     ftrain.add_argument("--dir")
     faq.set_defaults(func=_cmd_faq)

@@ -9,7 +9,7 @@ from rasa_sdk import Action
 from rasa_sdk.events import EventType, SlotSet
 
 from bot.actions import tracker_utils as tu
-from bot.actions.faq import respond_from_faq
+from bot.actions.faq import faq_overrules_nlu, respond_from_faq
 from bot.services import registry
 from bot.services.conversations import ConversationService
 from bot.store.db import session_factory
@@ -35,16 +35,23 @@ def previous_turn_missed(events: List[Dict[str, Any]]) -> bool:
 
 class ActionHandleFallback(Action):
     """Not understood. The FAQ gets a chance first (the question may simply be phrased
-    unusually); then: first miss, say what the bot can do; second in a row, offer a person."""
+    unusually, or be about a topic added to faq/ after the NLU was trained); then: first
+    miss, say what the bot can do; second in a row, offer a person."""
 
     def name(self) -> Text:
         return "action_handle_fallback"
 
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
-        intent, _ = tu.latest_intent(tracker)
+        intent, confidence = tu.latest_intent(tracker)
         if intent == "nlu_fallback" and not tu.latest_text(tracker).startswith("/"):
             if respond_from_faq(dispatcher, tracker, tu.latest_text(tracker)) in ("answer", "suggest"):
                 return [SlotSet("offered_human", False)]
+        # out_of_scope is the NLU's positive "not ours": only a confident FAQ answer to an
+        # unsure out_of_scope overrules it ("what's the capital of France" is sure, and the
+        # FAQ's "international shipping" would be confident for the wrong reason), never a
+        # "did you mean" list.
+        if intent == "out_of_scope" and faq_overrules_nlu(dispatcher, tracker, confidence):
+            return [SlotSet("offered_human", False)]
         if previous_turn_missed(tracker.events):
             dispatcher.utter_message(response="utter_fallback_offer_human")
             return [SlotSet("offered_human", True)]
@@ -52,15 +59,34 @@ class ActionHandleFallback(Action):
         return [SlotSet("offered_human", False)]
 
 
+def _faq_or_respond(dispatcher, tracker, response: str) -> None:
+    _, confidence = tu.latest_intent(tracker)
+    if not faq_overrules_nlu(dispatcher, tracker, confidence):
+        dispatcher.utter_message(response=response)
+
+
 class ActionHowCanHelp(Action):
-    """A yes/no or cancel with nothing to answer: offer the options again."""
+    """A yes/no or cancel with nothing to answer: offer the options again, unless the NLU
+    was unsure and the FAQ has a confident answer to what was typed."""
 
     def name(self) -> Text:
         return "action_how_can_help"
 
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
-        dispatcher.utter_message(response="utter_how_can_help")
+        _faq_or_respond(dispatcher, tracker, "utter_how_can_help")
         return [SlotSet("offered_human", False)]
+
+
+class ActionCapabilities(Action):
+    """"What can you do?": the list, unless the NLU was unsure and the FAQ has a confident
+    answer ("điểm tích lũy dùng để làm gì" reads as a capabilities question to the NLU)."""
+
+    def name(self) -> Text:
+        return "action_capabilities"
+
+    async def run(self, dispatcher, tracker, domain) -> List[EventType]:
+        _faq_or_respond(dispatcher, tracker, "utter_capabilities")
+        return []
 
 
 class ActionStoreRating(Action):

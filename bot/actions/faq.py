@@ -28,8 +28,9 @@ def _question_asked(tracker: Tracker) -> str:
 
 def answer_entry(dispatcher: CollectingDispatcher, entry: FaqEntry, language: str) -> None:
     text = entry.answer.get(language) or entry.answer["vi"]
-    for title, url in entry.links:
-        text += f"\n{title}: {url}"
+    for link in entry.links:
+        title = link.title(language)
+        text += f"\n{title}: {link.url}" if title else f"\n{link.url}"
     dispatcher.utter_message(text=text)
     dispatcher.utter_message(
         response="utter_faq_ask_helpful",
@@ -66,6 +67,32 @@ def respond_from_faq(dispatcher: CollectingDispatcher, tracker: Tracker, questio
     elif decision.kind == "suggest":
         suggest_entries(dispatcher, decision.suggestions, tu.language(tracker))
     return decision.kind
+
+
+# An intent the NLU is less sure of than this may be overruled by a confident FAQ
+# answer (a new FAQ topic the intent model never saw reads as ask_capabilities or
+# affirm as often as not). Above it, the NLU's reading stands.
+OVERRULE_BELOW_CONFIDENCE = 0.80
+
+
+def faq_overrules_nlu(dispatcher: CollectingDispatcher, tracker: Tracker, nlu_confidence: float = 0.0) -> bool:
+    """Answer from the FAQ a typed question the NLU did not send to it (out_of_scope, a
+    low-confidence intent), when the FAQ is confident; True if it answered.
+
+    Never used for complaint, ticket, handoff or escalation intents: their rules do not
+    call it, so complaint intake is untouched."""
+    text = tu.latest_text(tracker)
+    if not text.strip() or text.startswith("/") or nlu_confidence >= OVERRULE_BELOW_CONFIDENCE:
+        return False
+    try:
+        decision = registry.faq().ask(text)
+    except Exception:
+        logger.exception("FAQ search failed")
+        return False
+    if not decision.confident:
+        return False
+    answer_entry(dispatcher, decision.entry, tu.language(tracker))
+    return True
 
 
 def record_unanswered(tracker: Tracker, question: str, language: str, kind: str = "unanswered") -> None:

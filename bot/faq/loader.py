@@ -19,13 +19,30 @@ REQUIRED_KEYS = ("id", "reviewed", "questions", "answer")
 
 
 @dataclass(frozen=True)
+class FaqLink:
+    """A link under an answer, with its title in each language the editor wrote one in."""
+
+    url: str
+    titles: Tuple[Tuple[str, str], ...] = ()  # (language, title)
+
+    def title(self, language: str) -> Optional[str]:
+        """The title in the customer's language; None rather than another language's title
+        (an English answer shows the bare link, never a Vietnamese title)."""
+        return dict(self.titles).get(language)
+
+    def __iter__(self):
+        # Older callers unpack (title, url); they get the Vietnamese title, as before.
+        return iter((self.title("vi") or "", self.url))
+
+
+@dataclass(frozen=True)
 class FaqEntry:
     id: str
     questions: Dict[str, Tuple[str, ...]]
     answer: Dict[str, str]
     reviewed: Optional[dt.date]
     tags: Tuple[str, ...] = ()
-    links: Tuple[Tuple[str, str], ...] = ()
+    links: Tuple[FaqLink, ...] = ()
     file: str = ""
     line: int = 0
 
@@ -128,23 +145,57 @@ def _entry(node: Node, file: str, problems: List[FaqProblem]) -> Optional[FaqEnt
     tags: List[str] = []
     if "tags" in fields:
         tags = _strings(fields["tags"][1], "tags", file, problems)
-    links: List[Tuple[str, str]] = []
+    links: List[FaqLink] = []
     if "links" in fields:
         lnode = fields["links"][1]
         if isinstance(lnode, SequenceNode):
             for item in lnode.value:
-                lf = _mapping(item) if isinstance(item, MappingNode) else {}
-                title, url = lf.get("title", (None, None))[1], lf.get("url", (None, None))[1]
-                if not (isinstance(title, ScalarNode) and isinstance(url, ScalarNode) and str(url.value).startswith(("http://", "https://"))):
-                    problems.append(FaqProblem(file, _line(item), "each link needs a title and an http(s) url"))
-                    continue
-                links.append((nfc(str(title.value)), str(url.value)))
+                link = _link(item, file, problems)
+                if link:
+                    links.append(link)
         else:
-            problems.append(FaqProblem(file, _line(lnode), "links must be a list of {title, url}"))
+            problems.append(FaqProblem(file, _line(lnode), "links must be a list of {title: {vi, en}, url}"))
 
     if len(problems) > before:
         return None
     return FaqEntry(entry_id, questions, answer, reviewed, tuple(tags), tuple(links), file, _line(node))
+
+
+def _link(item: Node, file: str, problems: List[FaqProblem]) -> Optional[FaqLink]:
+    """`title: {vi: ..., en: ...}`; a plain `title: ...` is the Vietnamese title (the older form)."""
+    lf = _mapping(item) if isinstance(item, MappingNode) else {}
+    title, url = lf.get("title", (None, None))[1], lf.get("url", (None, None))[1]
+    if not (isinstance(url, ScalarNode) and str(url.value).startswith(("http://", "https://"))):
+        problems.append(FaqProblem(file, _line(item), "each link needs a title and an http(s) url"))
+        return None
+    titles: List[Tuple[str, str]] = []
+    if isinstance(title, ScalarNode) and str(title.value).strip():
+        titles.append(("vi", nfc(str(title.value)).strip()))
+    elif isinstance(title, MappingNode):
+        tfields = _mapping(title)
+        for key, (knode, _) in tfields.items():
+            if key not in LANGUAGES:
+                problems.append(FaqProblem(file, _line(knode), f"link title language '{key}' (allowed: vi, en)"))
+        for lang in LANGUAGES:
+            value = tfields.get(lang, (None, None))[1]
+            if isinstance(value, ScalarNode) and str(value.value).strip():
+                titles.append((lang, nfc(str(value.value)).strip()))
+    if not titles:
+        problems.append(FaqProblem(file, _line(item), "each link needs a title and an http(s) url"))
+        return None
+    return FaqLink(str(url.value), tuple(titles))
+
+
+def link_warnings(entry: FaqEntry) -> List[FaqProblem]:
+    """Links an English (or Vietnamese) answer would show without a title."""
+    found = []
+    for link in entry.links:
+        missing = [lang for lang in LANGUAGES if not link.title(lang)]
+        if missing:
+            found.append(FaqProblem(entry.file, entry.line, f"link {link.url} of '{entry.id}' has no "
+                                    f"{'/'.join(missing)} title: answers in that language show the bare link; "
+                                    "write title: {vi: ..., en: ...}"))
+    return found
 
 
 def load_file(path: Path, display_name: Optional[str] = None) -> FileResult:
