@@ -15,7 +15,7 @@
     python -m bot customers forget PHONE|EMAIL|KN-CODE|CONVERSATION [--yes]   erase a customer's personal data
     python -m bot kpi [--days 7 | --from YYYY-MM-DD --to YYYY-MM-DD] [--json]   the team's figures
     python -m bot faq check [--dir DIR]    validate the FAQ files (file:line: message)
-    python -m bot faq report [--json]      questions with no answer or a 👎, most frequent first
+    python -m bot faq report [--json]      questions with no answer, a 👎, or a "did you mean" pick, most frequent first
     python -m bot faq eval FILE [--min-top1 0.9]   retrieval accuracy on held-out paraphrases
     python -m bot faq cv [--misses]        accuracy on the FAQ's own questions, each fifth held out in turn
     python -m bot faq train-nlu            fold FAQ questions into data/nlu/faq_generated.yml
@@ -192,7 +192,7 @@ def _cmd_faq(args) -> int:
         if not lines:
             _say("nothing to report: every question found an answer and no answer got 👎")
         for line in lines:
-            what = "no answer" if line.kind == "unanswered" else f"👎 on {line.faq_id}"
+            what = {"unanswered": "no answer", "picked": f"picked {line.faq_id}"}.get(line.kind, f"👎 on {line.faq_id}")
             _say(f"{line.count:>5}  {what:<30} {line.question}")
         return 0
     if args.action == "eval":
