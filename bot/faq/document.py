@@ -5,6 +5,10 @@ them through ruamel.yaml's round trip: comments, key order, quoting and the `|` 
 of everything it does not touch come back byte for byte, and an edit shows in `git diff` as
 the lines that changed. Values are always dumped by the library, never pasted into YAML text,
 so nothing an editor types can become a key or a second entry.
+
+Reading is done apart, the way the FAQ's loader reads (PyYAML's node tree, every scalar as the
+text written, with libyaml when present): thirty times faster than ruamel's round trip, and what
+the desk shows and versions is what the bot serves.
 """
 from __future__ import annotations
 
@@ -18,7 +22,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import LiteralScalarString, SingleQuotedScalarString
-from yaml.nodes import ScalarNode
+import yaml as pyyaml
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
 from bot.faq.loader import LANGUAGES
@@ -30,6 +35,7 @@ SUFFIXES = (".yml", ".yaml")
 KEY_ORDER = ("id", "reviewed", "tags", "questions", "answer", "links")
 _TOP_LEVEL_ITEM = re.compile(r"^  - ")
 _YAML11 = Resolver()  # PyYAML's, which the FAQ loader and most tools use
+_FAST_LOADER = getattr(pyyaml, "CSafeLoader", pyyaml.SafeLoader)
 
 
 class DocumentError(Exception):
@@ -94,22 +100,11 @@ class Document:
     def entries(self) -> CommentedSeq:
         return self.data["entries"]
 
-    def title(self) -> str:
-        for line in self.text.splitlines():
-            if line.startswith("#"):
-                return line.lstrip("#").strip()
-            if line.strip():
-                break
-        return ""
-
     def index_of(self, entry_id: str) -> Optional[int]:
         for i, node in enumerate(self.entries):
             if isinstance(node, CommentedMap) and str(node.get("id")) == entry_id:
                 return i
         return None
-
-    def plain_entries(self) -> List[Dict[str, Any]]:
-        return [plain(node) for node in self.entries if isinstance(node, CommentedMap)]
 
     def set_entry(self, fields: Dict[str, Any]) -> int:
         """Write `fields` (plain values: id, reviewed, tags, questions, answer, links) into the entry with that id,
@@ -217,7 +212,7 @@ def _blank_line_before_items(lines: List[str], wanted: set) -> List[str]:
 
 
 def plain(node: Any) -> Any:
-    """ruamel's nodes as plain JSON-able values (dates as YYYY-MM-DD), to compare, hash and store."""
+    """ruamel's nodes as plain values (dates as YYYY-MM-DD), to tell whether an edit changes a field."""
     if isinstance(node, dict):
         return {str(k): plain(v) for k, v in node.items()}
     if isinstance(node, (list, tuple)):
@@ -225,9 +220,43 @@ def plain(node: Any) -> Any:
     if isinstance(node, (dt.date, dt.datetime)):
         return node.isoformat()
     if isinstance(node, str):
-        text = str(node)
-        return text.rstrip("\n") if isinstance(node, LiteralScalarString) else text
+        return str(node).rstrip("\n")
     return node
+
+
+def title_of(text: str) -> str:
+    """The comment a topic file starts with ("# Giao hàng / Delivery")."""
+    for line in text.splitlines():
+        if line.startswith("#"):
+            return line.lstrip("#").strip()
+        if line.strip():
+            break
+    return ""
+
+
+def read_entries(text: str) -> List[Dict[str, Any]]:
+    """The entries of a topic file as plain values, each scalar the text written (as the FAQ's loader reads it:
+    `yes` is "yes", a date "2026-11-26"), an answer block without its last newline. DocumentError if the
+    file is not YAML with an `entries:` list."""
+    try:
+        root = pyyaml.compose(text, Loader=_FAST_LOADER)
+    except pyyaml.YAMLError as exc:
+        raise DocumentError(f"not valid YAML: {exc}") from exc
+    if root is None and not text.strip():
+        return []
+    entries = dict((k.value, v) for k, v in root.value if isinstance(k, ScalarNode)).get("entries") \
+        if isinstance(root, MappingNode) else None
+    if not isinstance(entries, SequenceNode):
+        raise DocumentError("the file needs a top-level 'entries:' list")
+    return [_plain_node(node) for node in entries.value if isinstance(node, MappingNode)]
+
+
+def _plain_node(node: Any) -> Any:
+    if isinstance(node, MappingNode):
+        return {str(k.value) if isinstance(k, ScalarNode) else "?": _plain_node(v) for k, v in node.value}
+    if isinstance(node, SequenceNode):
+        return [_plain_node(v) for v in node.value]
+    return str(node.value).rstrip("\n")
 
 
 def field_lines(text: str, entry_id: str) -> Tuple[List[Tuple[int, str, Optional[int]]], Optional[int]]:
@@ -263,5 +292,5 @@ def field_lines(text: str, entry_id: str) -> Tuple[List[Tuple[int, str, Optional
     return sorted(found), end
 
 
-__all__ = ["Document", "DocumentError", "LANGUAGES", "field_lines", "new_topic_file", "plain", "topic_files",
-           "valid_topic"]
+__all__ = ["Document", "DocumentError", "LANGUAGES", "field_lines", "new_topic_file", "plain", "read_entries",
+           "title_of", "topic_files", "valid_topic"]

@@ -28,7 +28,9 @@ class FaqDesk:
     library trains a model when built, so it is built on first use, not with every gateway."""
 
     def __init__(self, directory: Path, factory: sessionmaker):
-        self.editor = FaqEditor(directory, factory, on_change=self._changed)
+        # No reload on each save: the library notices changed files itself when next asked (it retrains then,
+        # a few seconds of CPU this process should not spend for every save nobody tries).
+        self.editor = FaqEditor(directory, factory)
         self._directory = Path(directory)
         self._factory = factory
         self._service = None
@@ -42,12 +44,6 @@ class FaqDesk:
 
                 self._service = FaqService(FaqLibrary(self._directory), self._factory)
             return self._service
-
-    def _changed(self) -> None:
-        # Reload now, off the request, so "try a question" shows the edit at once; the bot's own processes
-        # notice the file within a second by themselves.
-        if self._service is not None:
-            threading.Thread(target=self._service.library.refresh, kwargs={"force": True}, daemon=True).start()
 
 
 DESK = web.AppKey("faq_desk", FaqDesk)

@@ -32,7 +32,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from bot.faq.check import check_directory
-from bot.faq.document import Document, DocumentError, field_lines, new_topic_file, plain, topic_files, valid_topic
+from bot.faq.document import (
+    Document, DocumentError, field_lines, new_topic_file, read_entries, title_of, topic_files, valid_topic,
+)
 from bot.faq.loader import ID_PATTERN, LANGUAGES, FaqProblem
 from bot.store.db import session_scope
 from bot.store.models import FaqRevision, utcnow
@@ -271,7 +273,7 @@ class FaqEditor:
         return [self._read(name, path) for name, path in topic_files(self.directory).items()]
 
     def _read(self, name: str, path: Path) -> Topic:
-        # Parsing with comments is slow (about 0.1 s a file): a file is parsed again only when it changed.
+        # Read again only when the file changed: the list is asked for on every search.
         try:
             stat = path.stat()
         except OSError as exc:
@@ -281,10 +283,10 @@ class FaqEditor:
         if cached and cached[0] == signature:
             return cached[1]
         try:
-            document = Document(path)
-            topic = Topic(name, document.title(), document.plain_entries())
+            text = path.read_text(encoding="utf-8")
+            topic = Topic(name, title_of(text), read_entries(text))
         except (DocumentError, OSError, UnicodeDecodeError) as exc:
-            topic = Topic(name, "", [], str(exc))
+            topic = Topic(name, "", [], f"{path.name}: {exc}")
         self._cache[path] = (signature, topic)
         return topic
 
@@ -307,15 +309,16 @@ class FaqEditor:
                     return EditableEntry(topic.name, entry, version_of(topic.name, entry))
         raise EntryNotFound(f"no FAQ entry '{entry_id}'")
 
-    def _find(self, entry_id: str) -> Optional[Tuple[str, Document, int]]:
+    def _find(self, entry_id: str) -> Optional[EditableEntry]:
+        """The entry as its file holds it right now (not from the cache: a save compares against this)."""
         for name, path in topic_files(self.directory).items():
             try:
-                document = Document(path)
+                entries = read_entries(path.read_text(encoding="utf-8"))
             except (DocumentError, OSError, UnicodeDecodeError):
                 continue
-            index = document.index_of(entry_id)
-            if index is not None:
-                return name, document, index
+            for entry in entries:
+                if entry.get("id") == entry_id:
+                    return EditableEntry(name, entry, version_of(name, entry))
         return None
 
     def history(self, entry_id: str) -> List[Revision]:
@@ -368,7 +371,10 @@ class FaqEditor:
         """Take the entry out of its file (customers stop getting it); its history keeps it for a restore."""
         with self._writing():
             current = self._current(entry_id, version)
-            document = Document(topic_files(self.directory)[current.topic])
+            try:
+                document = Document(topic_files(self.directory)[current.topic])
+            except DocumentError as exc:
+                raise FaqInvalid({"entry": [f"{exc}: fix the file by hand first (`python -m bot faq check`)"]}) from exc
             index = document.remove(entry_id)
             with session_scope(self._factory) as session:
                 row = self._record(session, entry_id, "retire", author, current, None)
@@ -414,14 +420,11 @@ class FaqEditor:
                     fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _current(self, entry_id: str, version: Any) -> EditableEntry:
-        found = self._find(entry_id)
-        if found is None:
+        current = self._find(entry_id)
+        if current is None:
             if any(r.faq_id == entry_id for r in self.retired()):
                 raise FaqConflict("this entry was retired meanwhile: restore it to edit it", None)
             raise EntryNotFound(f"no FAQ entry '{entry_id}'")
-        topic, document, index = found
-        entry = plain(document.entries[index])
-        current = EditableEntry(topic, entry, version_of(topic, entry))
         if version != current.version:
             raise FaqConflict("this entry was changed since you opened it (by a colleague or in its file): "
                               "reload it, then make your change again", current)
@@ -439,7 +442,7 @@ class FaqEditor:
         index = document.set_entry({"id": entry_id, "reviewed": today, **fields})
         text = document.render(around=index)
         warnings = self._check(path, text, entry_id)
-        after_entry = plain(Document(path, text).entries[index])
+        after_entry = next(e for e in read_entries(text) if e.get("id") == entry_id)
         after = EditableEntry(topic, after_entry, version_of(topic, after_entry))
         with session_scope(self._factory) as session:
             row = self._record(session, entry_id, action, author, before, after)

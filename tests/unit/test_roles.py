@@ -193,3 +193,24 @@ def test_every_api_route_has_its_own_permission(db_factory, tmp_path):
         if path.startswith("/api/") and path != "/api/openapi.yaml":
             assert any(path == p or path.startswith(p + "/") for p, _ in ROUTE_PERMISSIONS), path
     assert route_permission("/api/something-new") == roles.ACCOUNTS  # closed by default
+
+
+def test_the_desk_shows_an_editor_only_the_faq(db_factory, team):
+    _tokens, faq = team
+
+    async def scenario(session, base):
+        async with session.post(base + "/desk/login", data={"name": "hoa", "password": PASSWORD}) as response:
+            page = await response.text()
+        csrf = re.search(r'name="csrf-token" content="([0-9a-f]+)"', page).group(1)
+        async with session.get(base + "/api/conversations") as response:
+            conversations = response.status
+        async with session.put(base + "/api/faq/entries/hotline", json={"version": "x", "entry": {}}) as response:
+            without_csrf = response.status
+        async with session.put(base + "/api/faq/entries/hotline", json={"version": "x", "entry": {}},
+                               headers={"X-CSRF-Token": csrf}) as response:
+            with_csrf = response.status
+        return page, conversations, without_csrf, with_csrf
+
+    page, conversations, without_csrf, with_csrf = run(db_factory, scenario, faq_dir=faq)
+    assert '<meta name="staff-permissions" content="faq">' in page
+    assert (conversations, without_csrf, with_csrf) == (403, 403, 409)
