@@ -5,7 +5,6 @@ ROUTE_PERMISSIONS in api.py). Writes go to the FAQ folder the bot reads (HOTRO_F
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any, Optional
 from aiohttp import web
 from sqlalchemy.orm import sessionmaker
 
+from bot.gateway.api import _json_body, _run
 from bot.services.faq_editor import (
     EntryNotFound, FaqConflict, FaqEditor, FaqInvalid, try_question, work_list,
 )
@@ -53,21 +53,9 @@ def _error(status: int, message: str, **extra: Any) -> web.Response:
     return web.json_response({"error": message, **extra}, status=status)
 
 
-async def _body(request: web.Request) -> Optional[dict]:
-    try:
-        body = await request.json()
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) else None
-
-
 def _version(body: dict) -> Optional[str]:
     value = body.get("version")
     return value if isinstance(value, str) else None
-
-
-async def _run(fn, *args):
-    return await asyncio.to_thread(fn, *args)
 
 
 async def _edit(fn, *args) -> web.Response:
@@ -120,7 +108,7 @@ async def get_entry(request: web.Request) -> web.Response:
 
 async def create_entry(request: web.Request) -> web.Response:
     """{"topic": "khuyen-mai", "topic_title": "…" (a new topic's heading), "entry": {id, questions, answer, tags, links}}"""
-    body = await _body(request)
+    body = await _json_body(request)
     if body is None or not isinstance(body.get("entry"), dict) or not isinstance(body.get("topic"), str):
         return _error(400, 'send {"topic": "…", "entry": {…}}')
     response = await _edit(request.app[DESK].editor.create, body["topic"], body["entry"], request["staff"].name,
@@ -132,7 +120,7 @@ async def create_entry(request: web.Request) -> web.Response:
 
 async def update_entry(request: web.Request) -> web.Response:
     """{"version": from GET, "entry": {questions, answer, tags, links}}: 409 if the entry changed since."""
-    body = await _body(request)
+    body = await _json_body(request)
     if body is None or not isinstance(body.get("entry"), dict):
         return _error(400, 'send {"version": "…", "entry": {…}}')
     return await _edit(request.app[DESK].editor.update, request.match_info["id"], _version(body), body["entry"],
@@ -140,7 +128,7 @@ async def update_entry(request: web.Request) -> web.Response:
 
 
 async def retire_entry(request: web.Request) -> web.Response:
-    body = await _body(request)
+    body = await _json_body(request)
     if body is None:
         return _error(400, 'send {"version": "…"}')
     return await _edit(request.app[DESK].editor.retire, request.match_info["id"], _version(body),
@@ -154,7 +142,7 @@ async def entry_history(request: web.Request) -> web.Response:
 
 async def restore_entry(request: web.Request) -> web.Response:
     """{"revision": id from the history, "version": the entry's current version (none if it is retired)}"""
-    body = await _body(request)
+    body = await _json_body(request)
     if body is None or not isinstance(body.get("revision"), int) or isinstance(body.get("revision"), bool):
         return _error(400, 'send {"revision": 12, "version": "…"}')
     return await _edit(request.app[DESK].editor.restore, request.match_info["id"], body["revision"], _version(body),
@@ -162,7 +150,7 @@ async def restore_entry(request: web.Request) -> web.Response:
 
 
 async def try_a_question(request: web.Request) -> web.Response:
-    body = await _body(request)
+    body = await _json_body(request)
     question = (body or {}).get("question")
     if not isinstance(question, str) or not question.strip() or len(question) > MAX_QUESTION:
         return _error(400, f"'question' is a non-empty text of at most {MAX_QUESTION} characters")

@@ -140,6 +140,8 @@ def _text_problem(text: str, multiline: bool) -> Optional[str]:
             return "contains an invisible direction-changing character (U+%04X)" % ord(ch)
         if unicodedata.category(ch) == "Cc" and not (multiline and ch == "\n"):
             return "contains a control character (U+%04X)" % ord(ch)
+        if unicodedata.category(ch) in ("Zl", "Zp"):  # line breaks to YAML 1.1 readers, not to the eye
+            return "contains a line or paragraph separator (U+%04X): use a new line" % ord(ch)
     return None
 
 
@@ -171,10 +173,7 @@ def clean_entry(body: Any, errors: Dict[str, List[str]]) -> Dict[str, Any]:
         if key not in EDITABLE + ("id", "reviewed"):
             errors.setdefault("entry", []).append(f"unknown field '{str(key)[:40]}'")
     out: Dict[str, Any] = {}
-    questions = body.get("questions", {})
-    if not isinstance(questions, dict) or set(questions) - set(LANGUAGES):
-        errors.setdefault("entry", []).append("questions has a vi and an en list")
-        questions = {}
+    questions = _per_language(body, "questions", "a vi and an en list", errors)
     out["questions"] = {}
     for lang in LANGUAGES:
         where = f"questions.{lang}"
@@ -188,10 +187,7 @@ def clean_entry(body: Any, errors: Dict[str, List[str]]) -> Dict[str, Any]:
         cleaned = [_clean_text(q, where, MAX_QUESTION_CHARS, errors, label=f"question {i + 1} ")
                    for i, q in enumerate(items)]
         out["questions"][lang] = [q for q in cleaned if q is not None]
-    answer = body.get("answer", {})
-    if not isinstance(answer, dict) or set(answer) - set(LANGUAGES):
-        errors.setdefault("entry", []).append("answer has a vi and an en text")
-        answer = {}
+    answer = _per_language(body, "answer", "a vi and an en text", errors)
     out["answer"] = {}
     for lang in LANGUAGES:
         text = _clean_text(answer.get(lang, ""), f"answer.{lang}", MAX_ANSWER_CHARS, errors, multiline=True)
@@ -209,6 +205,14 @@ def clean_entry(body: Any, errors: Dict[str, List[str]]) -> Dict[str, Any]:
             out["tags"].append(text)
     out["links"] = _clean_links(body.get("links", []), errors)
     return out
+
+
+def _per_language(body: Dict[str, Any], key: str, what: str, errors: Dict[str, List[str]]) -> Dict[str, Any]:
+    value = body.get(key, {})
+    if not isinstance(value, dict) or set(value) - set(LANGUAGES):
+        errors.setdefault("entry", []).append(f"{key} has {what}")
+        return {}
+    return value
 
 
 def _clean_links(links: Any, errors: Dict[str, List[str]]) -> List[Dict[str, Any]]:

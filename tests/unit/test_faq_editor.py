@@ -12,7 +12,7 @@ from bot.services.faq import FaqService
 from bot.services.faq_editor import (
     EntryNotFound, FaqConflict, FaqEditor, FaqInvalid, try_question, work_list,
 )
-from tests.unit.test_faq import HOURS, SHIPPING
+from tests.unit.test_faq import SHIPPING
 
 COMMENTED = """\
 # Liên hệ / Contact
@@ -144,6 +144,7 @@ def test_a_save_the_faq_check_refuses_changes_nothing_and_names_the_field(faq_di
     ("questions", {"vi": ["Hỏi gì?"] * 101, "en": ["ok?"]}, "questions.vi"),
     ("answer", {"vi": "x" * 4001, "en": "y"}, "answer.vi"),
     ("answer", {"vi": "ok\x1b[31m", "en": "y"}, "answer.vi"),
+    ("answer", {"vi": "ok", "en": "a\u2028  - id: evil"}, "answer.en"),
     ("answer", {"vi": ["not", "text"], "en": "y"}, "answer.vi"),
     ("tags", ["a, b"], "tags"),
     ("tags", "khuyen-mai", "tags"),

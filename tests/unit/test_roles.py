@@ -1,10 +1,8 @@
 """Staff roles: agent (chats, tickets), editor (the FAQ), admin (everything); enforced by the API, the desk and
 the Telegram staff group; set on the command line; existing accounts become agents on upgrade."""
-import asyncio
 import re
 from datetime import datetime
 
-import aiohttp
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
@@ -12,11 +10,12 @@ from sqlalchemy import inspect, text
 
 from bot import cli
 from bot.gateway.api import ROUTE_PERMISSIONS, route_permission
-from bot.services import registry, roles
+from bot.services import roles
 from bot.services.staff import StaffError, StaffService
 from bot.store.migrate import alembic_config
-from tests.serving import gateway_app, serve
+from tests.serving import gateway_app
 from tests.unit.test_desk import PASSWORD
+from tests.unit.test_staff_access import cli_env, run  # noqa: F401 - cli_env is a fixture
 from tests.unit.test_faq_editor import COMMENTED
 
 
@@ -71,14 +70,6 @@ def test_the_migration_makes_existing_accounts_agents_and_downgrades(any_db_fact
     assert StaffService(any_db_factory).get("lan").roles == ("agent",)
 
 
-@pytest.fixture
-def cli_env(sqlite_url, db_factory, monkeypatch):
-    monkeypatch.setenv("HOTRO_DATABASE_URL", sqlite_url)
-    registry.settings.cache_clear()
-    yield db_factory
-    registry.settings.cache_clear()
-
-
 def test_cli_adds_with_roles_changes_them_and_lists_them(cli_env, capsys, monkeypatch):
     import io
 
@@ -98,18 +89,6 @@ def test_cli_adds_with_roles_changes_them_and_lists_them(cli_env, capsys, monkey
 
 
 # -- over HTTP ---------------------------------------------------------------------------------------------
-
-
-def run(factory, scenario, **options):
-    async def main():
-        runner, base = await serve(gateway_app(factory, **options))
-        try:
-            async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
-                return await scenario(session, base)
-        finally:
-            await runner.cleanup()
-
-    return asyncio.run(main())
 
 
 @pytest.fixture
