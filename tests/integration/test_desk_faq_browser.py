@@ -81,8 +81,7 @@ def test_an_editor_adds_an_entry_a_customer_gets_it_and_the_first_version_comes_
     # The bot rereads a changed file on the next question (checked every second) and retrains before answering.
     expect(log).to_contain_text(FIRST_ANSWER, timeout=SAVE_TIMEOUT)
     live_after = time.monotonic() - saved_at
-    print(f"new FAQ entry answered {live_after:.1f} s after the save")
-    assert live_after <= LIVE_SECONDS, f"the new entry reached the customer {live_after:.1f} s after the save"
+    print(f"new FAQ entry answered {live_after:.1f} s after the save")  # asserted at the end, after the rest
 
     # "Try a question" shows what the bot does with it, with the ranked entries and their scores.
     desk.get_by_label("Câu khách có thể hỏi").fill(QUESTION_EN)
@@ -113,6 +112,7 @@ def test_an_editor_adds_an_entry_a_customer_gets_it_and_the_first_version_comes_
     assert dialogs == []
     shop_context.close()
     context.close()
+    assert live_after <= LIVE_SECONDS, f"the new entry reached the customer {live_after:.1f} s after the save"
 
 
 def test_an_agent_has_no_faq_tab_and_cannot_change_the_faq(browser, stack):
