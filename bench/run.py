@@ -95,7 +95,9 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="hotro-bench-"))
     db_url = f"sqlite:///{workdir / 'bench.db'}"
     prepare_demo_database(db_url)
-    env = dict(os.environ, HOTRO_DATABASE_URL=db_url, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2")
+    # Simulated customers all come from 127.0.0.1: one client to the per-client limits, which would cut them off.
+    env = dict(os.environ, HOTRO_DATABASE_URL=db_url, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2",
+               HOTRO_LIMIT_MESSAGES="off", HOTRO_LIMIT_CONVERSATIONS="off", HOTRO_LIMIT_HANDOFFS="off")
     for name in LIVE_RESOURCES:
         env.pop(name, None)
     stack = Stack(free_port(), free_port(), ROOT / "models" / "hotro.tar.gz", env, workdir / "logs",

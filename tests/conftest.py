@@ -85,6 +85,19 @@ def set_connections_allowed(name: str, allowed: bool) -> None:
         admin.dispose()
 
 
+@pytest.fixture
+def configured_db(sqlite_url, db_factory, monkeypatch):
+    """db_factory's database as the one the process's settings name (the CLI, the registry, actions)."""
+    from bot.services import registry
+
+    monkeypatch.setenv("HOTRO_DATABASE_URL", sqlite_url)
+    registry.settings.cache_clear()
+    registry.orders.cache_clear()
+    yield db_factory
+    registry.settings.cache_clear()
+    registry.orders.cache_clear()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def any_db_factory(request, tmp_path):
     """The same tests on SQLite and on PostgreSQL (the production database)."""

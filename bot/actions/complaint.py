@@ -9,6 +9,7 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 
 from bot.actions import tracker_utils as tu
 from bot.actions.forms import InterruptibleFormValidation
+from bot.actions.quota import refused_handoff
 from bot.categories import CATEGORIES, classify_category, label
 from bot.parsers import format_phone, mask_contact, mask_phone, parse_contact, parse_order_number
 from bot.services import escalation, intake, registry
@@ -302,13 +303,16 @@ class ActionSubmitComplaint(Action):
             **dict(details, category=details["category"] or "other", description=details["description"] or ""),
             customer_texts=tuple(tu.customer_texts(tracker, since=activated)),
         )
+        # Keep every answer and go back to the summary so one "yes" retries.
+        retry_later = [SlotSet("complaint_confirmed", None), ActiveLoop(FORM), FollowupAction(FORM)]
+        if await refused_handoff(dispatcher, tracker):
+            return retry_later
         try:
             ticket, created = registry.tickets().open(submission)
         except Exception:
             logger.exception("could not open ticket for conversation %s", tracker.sender_id[:8])
             dispatcher.utter_message(response="utter_ticket_failed")
-            # Keep every answer and go back to the summary so one "yes" retries.
-            return [SlotSet("complaint_confirmed", None), ActiveLoop(FORM), FollowupAction(FORM)]
+            return retry_later
         level = SERVICE_LEVELS[ticket.priority]
         params = dict(
             code=ticket.code,

@@ -15,6 +15,7 @@ from rasa_sdk.events import EventType, SlotSet
 
 from bot.actions import tracker_utils as tu
 from bot.actions.complaint import collected_details, reset_form_events
+from bot.actions.quota import refused_handoff
 from bot.actions.ticket_status import NOT_GIVEN  # the ticket check's "no code" marker
 from bot.categories import classify_category
 from bot.parsers import parse_contact, parse_order_number, parse_ticket_code
@@ -28,14 +29,17 @@ from bot.timefmt import format_local
 logger = logging.getLogger(__name__)
 
 
-def hand_over(
+async def hand_over(
     dispatcher, tracker, reason: str, details: Optional[Dict[str, Any]] = None, ticket_code: Optional[str] = None,
 ) -> List[EventType]:
     """Ask HandoffService for a person and tell the customer what happens next.
 
     Queued: their place in the queue. Otherwise: the ticket code and when a
-    person will contact them. Returns the events for the conversation's slots.
+    person will contact them. Over the client's handoff quota: when to try
+    again, and no ticket or queue entry. Returns the events for the conversation's slots.
     """
+    if await refused_handoff(dispatcher, tracker):
+        return [SlotSet("offered_human", False)]
     language = tu.language(tracker)
     request = HandoffRequest(
         # One handoff per user message, however often the action is retried.
@@ -76,7 +80,7 @@ class ActionRequestHuman(Action):
 
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
         reason = "misunderstood" if tracker.get_slot("offered_human") else "customer_asked"
-        return hand_over(dispatcher, tracker, reason)
+        return await hand_over(dispatcher, tracker, reason)
 
 
 class ActionEscalate(Action):
@@ -117,7 +121,7 @@ class ActionEscalate(Action):
                 response="utter_ticket_escalated", code=target.code,
                 priority=PRIORITY_LABELS[tu.language(tracker)][target.priority],
             )
-        return events + hand_over(
+        return events + await hand_over(
             dispatcher, tracker, reason, details=_details(tracker), ticket_code=target.code if target else None
         )
 

@@ -25,10 +25,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.common import attachment_received, attachment_text
 from bot.conversation.backlog import TranscriptBacklog
-from bot.conversation.guard import Limits, as_rasa_text, new_conversation_id, new_conversation_secret, too_long_answer
+from bot.conversation.guard import (Limits, as_rasa_text, is_token, new_conversation_id, new_conversation_secret,
+                                   too_long_answer)
 from bot.conversation.hub import Hub
 from bot.conversation.rasa import RasaClient
 from bot.services.conversations import ConversationService, Ownership
+from bot.services.handoff_quota import METADATA_KEY as CLIENT_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +40,7 @@ Reply = Dict[str, Any]
 COLLECTED_SLOTS = ("language", "order_number", "order_verified", "complaint_category", "complaint_description",
                    "contact", "last_ticket_code")
 # What a channel may tell Rasa about a message; the channel itself is set here, never taken from a client.
-CLIENT_METADATA = ("language",)
+CLIENT_METADATA = {"language": ("vi", "en")}
 
 
 @dataclass(frozen=True)
@@ -87,10 +89,12 @@ class ConversationCore:
     # -- customers ---------------------------------------------------------------------------
 
     async def customer_message(self, sender: str, text: str, channel: str, metadata: Optional[Dict[str, Any]] = None,
-                               command: Optional[str] = None) -> List[Reply]:
+                               command: Optional[str] = None, client: Optional[str] = None) -> List[Reply]:
         """Record what the customer said; while the bot owns the conversation, its answers (recorded too).
 
         `command`: a payload the channel itself means, not typed by anyone (Telegram's /start is "/greet").
+        `client`: the gateway's key for who sent it (GatewayLimits.client); without it the action server
+        counts handoffs per conversation.
         A message over the size limit is kept whole for staff but never reaches Rasa.
         """
         owner = await self.record(sender, channel, [("customer", text, None, None)])
@@ -101,7 +105,7 @@ class ConversationCore:
             replies = [{"recipient_id": sender, "text": too_long_answer(text, language, self.limits.max_message_chars)}]
         else:
             rasa_text = command or as_rasa_text(text, await self._offered_payloads(sender))
-            replies = await self.rasa.ask(sender, rasa_text, self._metadata(metadata, channel))
+            replies = await self.rasa.ask(sender, rasa_text, self._metadata(metadata, channel, client))
         await self._record_bot_replies(sender, replies, channel)
         return replies
 
@@ -138,9 +142,11 @@ class ConversationCore:
     async def transcript(self, sender: str, for_staff: bool = False):
         return await self._db(self.conversations.transcript, sender, for_staff)
 
-    def _metadata(self, metadata: Optional[Dict[str, Any]], channel: str) -> Dict[str, Any]:
-        kept = {k: v for k, v in (metadata or {}).items() if k in CLIENT_METADATA and isinstance(v, str) and len(v) < 16}
+    def _metadata(self, metadata: Optional[Dict[str, Any]], channel: str, client: Optional[str] = None) -> Dict[str, Any]:
+        kept = {k: v for k, v in (metadata or {}).items() if CLIENT_METADATA.get(k) and v in CLIENT_METADATA[k]}
         kept["channel"] = channel
+        if client:  # set here only: the action server's handoff quota counts per client by it
+            kept[CLIENT_KEY] = client
         return kept
 
     async def _record_bot_replies(self, sender: str, replies: List[Reply], channel: str) -> None:
@@ -179,8 +185,17 @@ class ConversationCore:
         await self._db(self.conversations.create_protected, sender, secret_hash(secret), "web", language)
         return sender, secret
 
+    async def is_new(self, sender: str) -> bool:
+        """Whether no conversation `sender` exists yet; False while the database cannot tell (chats go on)."""
+        try:
+            return not await self._db(self.conversations.exists, sender)
+        except SQLAlchemyError:
+            return False
+
     async def may_open(self, sender: str, secret: Optional[str]) -> bool:
         """Whether `secret` opens `sender` for reading and writing (over the widget's socket or uploads)."""
+        if not is_token(secret):  # never issued, so it opens nothing; hashing a lone surrogate would raise
+            return False
         stored = await self._db(self.conversations.secret_hash, sender)
         return bool(stored and secret and hmac.compare_digest(stored, secret_hash(secret)))
 

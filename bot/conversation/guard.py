@@ -40,6 +40,32 @@ def sender_problem(sender: object) -> Optional[str]:
     return None
 
 
+def text_problem(value: object, field: str) -> Optional[str]:
+    """Why `value` cannot be stored as the text of `field`; None when it can.
+
+    JSON's "\\ud800" and header bytes aiohttp decodes with surrogateescape give Python strings that no
+    database takes (the write fails with a 500); PostgreSQL also refuses NUL, which SQLite keeps.
+    """
+    if not isinstance(value, str):
+        return f"'{field}' must be a string"
+    if "\x00" in value:
+        return f"'{field}' must not contain NUL characters"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return f"'{field}' must be valid Unicode text (no lone surrogates)"
+    return None
+
+
+def is_token(value: object) -> bool:
+    """Whether `value` could be a secret or token the gateway issued (URL-safe ASCII).
+
+    Anything else can never match, and must not reach hashing or hmac.compare_digest: both raise on
+    non-ASCII or surrogates.
+    """
+    return isinstance(value, str) and 0 < len(value) <= 512 and value.isascii() and value.isprintable()
+
+
 def needs_secret(sender: str) -> bool:
     return sender.lower().startswith(WEB_SENDER_PREFIX)
 

@@ -17,7 +17,9 @@ from typing import Any, Optional
 from aiohttp import web
 
 from bot.conversation.core import Actor, ConversationCore
+from bot.conversation.guard import text_problem
 from bot.gateway import attachments
+from bot.gateway.inputs import BadInput, credential, path_id, read_object
 from bot.services import roles
 from bot.services.conversations import OWNERS, ConversationService, Ownership
 from bot.services.customers import CustomerService
@@ -69,13 +71,13 @@ async def require_staff(request: web.Request, handler):
     staff_service: StaffService = request.app[STAFF]
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
-        staff = await asyncio.to_thread(staff_service.by_token, header[7:].strip())
+        staff = await asyncio.to_thread(staff_service.by_token, credential(header[7:]))
     else:
-        session = request.cookies.get(SESSION_COOKIE)
+        session = session_cookie(request)
         staff = await asyncio.to_thread(staff_service.by_session, session)
         if staff is not None and request.method not in ("GET", "HEAD", "OPTIONS"):
-            sent = request.headers.get("X-CSRF-Token", "")
-            if not hmac.compare_digest(sent, csrf_token(session)):
+            sent = credential(request.headers.get("X-CSRF-Token"))
+            if sent is None or not hmac.compare_digest(sent, csrf_token(session)):
                 return _error(403, "missing or wrong X-CSRF-Token")
     if staff is None:
         return _error(401, "log in to the desk or send a staff token (Authorization: Bearer …)")
@@ -94,23 +96,36 @@ def route_permission(path: str) -> Optional[str]:
     return roles.ACCOUNTS
 
 
+def session_cookie(request: web.Request) -> Optional[str]:
+    """The desk session's token from its cookie; None when there is none (or it is nothing we issue)."""
+    return credential(request.cookies.get(SESSION_COOKIE))
+
+
 async def _run(fn, *args, **kwargs) -> Any:
     return await asyncio.to_thread(fn, *args, **kwargs)
 
 
-async def _json_body(request: web.Request) -> Optional[dict]:
-    try:
-        body = await request.json()
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) else None
-
-
-def _text_from(body: Optional[dict]) -> Optional[str]:
-    text = (body or {}).get("text")
+def _text_from(body: dict) -> str:
+    text = body.get("text")
     if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
-        return None
+        raise BadInput(f"'text' must be a non-empty string of at most {MAX_TEXT} characters")
+    problem = text_problem(text, "text")
+    if problem:
+        raise BadInput(problem)
     return text.strip()
+
+
+async def _staff_member(request: web.Request, name: object):
+    """The staff member a body names (by any JSON value, as text); BadInput when there is none."""
+    name = str(name)
+    member = None if text_problem(name, "name") else await _run(request.app[STAFF].get, name)
+    if member is None:
+        raise BadInput("no staff member with that name")
+    return member
+
+
+def _conversation_id(request: web.Request) -> str:
+    return path_id(request, "id", "conversation")
 
 
 async def me(request: web.Request) -> web.Response:
@@ -131,11 +146,12 @@ async def list_accounts(request: web.Request) -> web.Response:
 
 
 async def set_account_roles(request: web.Request) -> web.Response:
-    body = await _json_body(request)
-    if body is None or "roles" not in body:
+    name = path_id(request, "name", "staff member")
+    body = await read_object(request)
+    if "roles" not in body:
         return _error(400, 'send {"roles": ["agent", "editor", "admin"]} (one or more)')
     try:
-        account = await _run(request.app[STAFF].set_roles, request.match_info["name"], body["roles"])
+        account = await _run(request.app[STAFF].set_roles, name, body["roles"])
     except NoSuchStaff as exc:
         return _error(404, str(exc))
     except StaffError as exc:
@@ -165,7 +181,7 @@ async def list_conversations(request: web.Request) -> web.Response:
 
 async def get_conversation(request: web.Request) -> web.Response:
     conversations: ConversationService = request.app[CONVERSATIONS]
-    sender = request.match_info["id"]
+    sender = _conversation_id(request)
     summary = await _run(conversations.summary, sender)
     if summary is None:
         return _error(404, "no such conversation")
@@ -204,13 +220,11 @@ async def claim(request: web.Request) -> web.Response:
 
     A conversation another staff member holds is refused (409): only its holder passes it on.
     """
-    sender = request.match_info["id"]
-    body = await _json_body(request) if request.can_read_body else {}
+    sender = _conversation_id(request)
+    body = await read_object(request) if request.can_read_body else {}
     actor, assignee = _actor(request), None
-    if body and body.get("agent") and body["agent"] != actor.name:
-        member = await _run(request.app[STAFF].get, str(body["agent"]))
-        if member is None:
-            return _error(400, "no staff member with that name")
+    if body.get("agent") and body["agent"] != actor.name:
+        member = await _staff_member(request, body["agent"])
         assignee = Actor(member.name, member.display_name)
     outcome = await request.app[CORE].claim(sender, actor, assignee)
     if outcome is None:
@@ -223,17 +237,15 @@ async def claim(request: web.Request) -> web.Response:
 async def get_attachment(request: web.Request) -> web.StreamResponse:
     """A photo or file the customer sent (Telegram), by its place among the conversation's attachments."""
     try:
-        return await attachments.serve(request.app, request.app[CONVERSATIONS], request.match_info["id"],
+        return await attachments.serve(request.app, request.app[CONVERSATIONS], _conversation_id(request),
                                        request.match_info["n"])
     except attachments.Refused as exc:
         return _error(exc.status, str(exc))
 
 
 async def post_message(request: web.Request) -> web.Response:
-    sender = request.match_info["id"]
-    text = _text_from(await _json_body(request))
-    if text is None:
-        return _error(400, f"'text' must be a non-empty string of at most {MAX_TEXT} characters")
+    sender = _conversation_id(request)
+    text = _text_from(await read_object(request))
     core: ConversationCore = request.app[CORE]
     outcome, delivered = await core.staff_reply(sender, _actor(request), text)
     if outcome is None or outcome.refused:
@@ -243,16 +255,15 @@ async def post_message(request: web.Request) -> web.Response:
 
 async def post_note(request: web.Request) -> web.Response:
     """An internal note: in the desk's transcript, never shown to the customer."""
-    text = _text_from(await _json_body(request))
-    if text is None:
-        return _error(400, f"'text' must be a non-empty string of at most {MAX_TEXT} characters")
-    if not await request.app[CORE].note(request.match_info["id"], _actor(request), text):
+    sender = _conversation_id(request)
+    text = _text_from(await read_object(request))
+    if not await request.app[CORE].note(sender, _actor(request), text):
         return _error(404, "no such conversation")
     return web.json_response({"ok": True}, status=201)
 
 
 async def release(request: web.Request) -> web.Response:
-    sender = request.match_info["id"]
+    sender = _conversation_id(request)
     outcome = await request.app[CORE].release(sender, _actor(request))
     if outcome is None:
         return _error(404, "no such conversation")
@@ -280,18 +291,20 @@ async def list_tickets(request: web.Request) -> web.Response:
 
 async def patch_ticket(request: web.Request) -> web.Response:
     """{"status": ..., "assignee": ..., "note": ...}; resolving hands a person's conversation back to the bot."""
-    body = await _json_body(request)
-    if body is None:
-        return _error(400, "the body must be a JSON object")
-    status, assignee = body.get("status"), body.get("assignee", ...)
+    code = path_id(request, "code", "ticket")
+    body = await read_object(request)
+    status, assignee, note = body.get("status"), body.get("assignee", ...), body.get("note") or ""
     if status is None and assignee is ...:
         return _error(400, "send a status, an assignee or both")
     if status is not None and status not in STATUSES:
         return _error(400, f"status must be one of {', '.join(STATUSES)}")
-    if assignee not in (..., None) and await _run(request.app[STAFF].get, str(assignee)) is None:
-        return _error(400, "no staff member with that name")
+    problem = text_problem(note, "note")
+    if problem:
+        return _error(400, problem)
+    if assignee not in (..., None):
+        assignee = (await _staff_member(request, assignee)).name
     tickets: TicketService = request.app[TICKETS]
-    code, author, note = request.match_info["code"], request["staff"].name, str(body.get("note") or "")
+    author = request["staff"].name
     try:
         if assignee is not ...:
             ticket = await _run(tickets.assign, code, assignee)

@@ -19,7 +19,9 @@ from bot.config import Settings
 from bot.conversation.core import ConversationCore
 from bot.conversation.guard import Limits
 from bot.conversation.rasa import RasaClient
+from bot.gateway.limits import GatewayLimits
 from bot.gateway.origins import allowed_origins
+from bot.gateway.client_address import TRUSTED_PROXIES, parse_trusted
 from bot.gateway.web_channel import WebChannel, json_error
 from bot.internal_auth import GATEWAY_SECRET_ENV, connect_host
 from bot.services.conversations import ConversationService
@@ -38,9 +40,10 @@ def build_core(conversations: ConversationService, rasa_url: str, token: str = "
 
 def create_app(core: ConversationCore, factory=None, *, redis_url: Optional[str] = None,
                upload_dir: Optional[Path] = None, origins: FrozenSet[str] = frozenset(),
-               faq_dir: Optional[Path] = None) -> web.Application:
+               limits: Optional[GatewayLimits] = None, faq_dir: Optional[Path] = None) -> web.Application:
     """`factory`: the database, for the staff API and desk; `redis_url`: share deliveries with other instances;
     `upload_dir`: where customers' files go; `origins`: the shop's sites that may embed the widget;
+    `limits`: per-client limits (default: the default limits, counted in memory, behind HOTRO_TRUSTED_PROXIES);
     `faq_dir`: the FAQ the desk's editors change (HOTRO_FAQ_DIR by default)."""
     from bot.gateway.security_headers import add_security_headers
     from bot.gateway.uploads import add_uploads
@@ -49,6 +52,9 @@ def create_app(core: ConversationCore, factory=None, *, redis_url: Optional[str]
     app = web.Application(client_max_size=MAX_BODY, middlewares=[json_errors])
     add_security_headers(app)
     app[CORE] = core
+    limits = limits or GatewayLimits(trusted_proxies=parse_trusted(Settings.from_env().trusted_proxies))
+    # One list of trusted proxies for the customers' limits and the desk's login throttle.
+    app[TRUSTED_PROXIES] = limits.trusted_proxies
     if redis_url:
         _add_fanout(app, core, redis_url)
     if factory is not None:
@@ -74,11 +80,13 @@ def create_app(core: ConversationCore, factory=None, *, redis_url: Optional[str]
 
     app.on_startup.append(start_core)
     app.on_cleanup.append(close_core)
+    app.on_cleanup.append(limits.close)
     app.router.add_get("/health", health)
     app.router.add_get("/", _file("index.html"))
     app.router.add_get("/widget.js", _file("widget.js"))
-    WebChannel(core, origins).add_routes(app)
-    add_uploads(app, core, UploadStore(upload_dir or Settings.from_env().upload_dir), origins)
+    WebChannel(core, origins, limits).add_routes(app)
+    add_uploads(app, core, UploadStore(upload_dir or Settings.from_env().upload_dir, limits.settings.upload_max_bytes),
+                origins, limits)
     return app
 
 
@@ -143,7 +151,8 @@ def main() -> None:
     core = build_core(ConversationService(factory), rasa_url, os.environ.get("RASA_TOKEN", ""),
                       os.environ.get(GATEWAY_SECRET_ENV, ""), limits)
     app = create_app(core, factory, redis_url=os.environ.get("HOTRO_REDIS_URL") or None,
-                     upload_dir=settings.upload_dir, origins=allowed_origins(), faq_dir=settings.faq_dir)
+                     upload_dir=settings.upload_dir, origins=allowed_origins(), limits=GatewayLimits.from_env(),
+                     faq_dir=settings.faq_dir)
     from bot.channels.telegram.setup import add_telegram
 
     add_telegram(app, core, factory)  # when TELEGRAM_BOT_TOKEN is set

@@ -103,11 +103,17 @@ def file_response(data: bytes, attachment: Dict[str, Any], n: int) -> web.Respon
     return web.Response(body=data, content_type=content_type, headers=headers)
 
 
+def attachment_number(text: str) -> Optional[int]:
+    """`n` of an attachment URL: ASCII digits only. str.isdigit() also takes "²" and "٣", which int() refuses
+    or reads, and int() of thousands of digits raises."""
+    return int(text) if re.fullmatch(r"[0-9]{1,9}", text) else None
+
+
 async def serve(app: web.Application, conversations: ConversationService, sender: str, n_text: str) -> web.Response:
     """The n-th attachment's bytes, from the upload folder or Telegram (or the brief cache); Refused otherwise."""
-    found = attachments_of(await asyncio.to_thread(conversations.transcript, sender)) if n_text.isdigit() else []
-    n = int(n_text) if n_text.isdigit() else -1
-    if not 0 <= n < len(found):
+    n = attachment_number(n_text)
+    found = attachments_of(await asyncio.to_thread(conversations.transcript, sender)) if n is not None else []
+    if n is None or n >= len(found):
         raise Refused(404, "no such attachment in this conversation")
     if isinstance(found[n].get("upload_id"), str):
         data = await asyncio.to_thread(app[UPLOADS].read, found[n]["upload_id"])

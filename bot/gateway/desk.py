@@ -14,8 +14,9 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.config import Settings
-from bot.gateway.api import SESSION_COOKIE, STAFF
+from bot.gateway.api import SESSION_COOKIE, STAFF, session_cookie
 from bot.gateway.client_address import TRUSTED_PROXIES, client_address, parse_trusted
+from bot.gateway.inputs import credential, form_text, json_error, read_form
 from bot.gateway.security_headers import PAGE_CSP
 from bot.services.roles import PERMISSIONS
 from bot.services.staff import SESSION_IDLE, LoginThrottled, csrf_token
@@ -32,7 +33,7 @@ def _page(page: str, **values: str) -> web.Response:
 
 
 async def desk(request: web.Request) -> web.StreamResponse:
-    session = request.cookies.get(SESSION_COOKIE)
+    session = session_cookie(request)
     staff = await asyncio.to_thread(request.app[STAFF].by_session, session)
     if staff is None:
         raise web.HTTPFound("/desk/login")
@@ -59,9 +60,9 @@ def _same_origin(request: web.Request) -> bool:
 
 async def login(request: web.Request) -> web.StreamResponse:
     if not _same_origin(request):
-        return web.Response(status=403, text="cross-site login refused")
-    form = await request.post()
-    name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
+        return json_error(403, "cross-site login refused")
+    form = await read_form(request)
+    name, password = form_text(form, "name").strip(), form_text(form, "password")
     address = client_address(request, request.app[TRUSTED_PROXIES])
     try:
         # Limits per account and per address, counted whether or not the name exists (bot/services/login_throttle.py).
@@ -79,10 +80,10 @@ async def login(request: web.Request) -> web.StreamResponse:
 
 
 async def logout(request: web.Request) -> web.StreamResponse:
-    session = request.cookies.get(SESSION_COOKIE)
-    form = await request.post()
-    if not session or not hmac.compare_digest(str(form.get("csrf", "")), csrf_token(session)):
-        return web.Response(status=403, text="missing or wrong CSRF token")
+    session = session_cookie(request)
+    sent = credential((await read_form(request)).get("csrf"))
+    if not session or not sent or not hmac.compare_digest(sent, csrf_token(session)):
+        return json_error(403, "missing or wrong CSRF token")
     await asyncio.to_thread(request.app[STAFF].end_session, session)
     response = web.HTTPSeeOther("/desk/login")
     response.del_cookie(SESSION_COOKIE, path="/")

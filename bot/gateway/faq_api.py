@@ -13,7 +13,9 @@ from typing import Any, Optional
 from aiohttp import web
 from sqlalchemy.orm import sessionmaker
 
-from bot.gateway.api import _json_body, _run
+from bot.conversation.guard import text_problem
+from bot.gateway.api import _run
+from bot.gateway.inputs import BadInput, path_id, read_object
 from bot.services.faq_editor import (
     EntryNotFound, FaqConflict, FaqEditor, FaqInvalid, try_question, work_list,
 )
@@ -98,9 +100,13 @@ async def list_entries(request: web.Request) -> web.Response:
     })
 
 
+def _entry_id(request: web.Request) -> str:
+    return path_id(request, "id", "FAQ entry")
+
+
 async def get_entry(request: web.Request) -> web.Response:
     try:
-        found = await _run(request.app[DESK].editor.get, request.match_info["id"])
+        found = await _run(request.app[DESK].editor.get, _entry_id(request))
     except EntryNotFound as exc:
         return _error(404, str(exc))
     return web.json_response(found.as_dict())
@@ -108,8 +114,8 @@ async def get_entry(request: web.Request) -> web.Response:
 
 async def create_entry(request: web.Request) -> web.Response:
     """{"topic": "khuyen-mai", "topic_title": "…" (a new topic's heading), "entry": {id, questions, answer, tags, links}}"""
-    body = await _json_body(request)
-    if body is None or not isinstance(body.get("entry"), dict) or not isinstance(body.get("topic"), str):
+    body = await read_object(request)
+    if not isinstance(body.get("entry"), dict) or not isinstance(body.get("topic"), str):
         return _error(400, 'send {"topic": "…", "entry": {…}}')
     response = await _edit(request.app[DESK].editor.create, body["topic"], body["entry"], request["staff"].name,
                            body.get("topic_title") if isinstance(body.get("topic_title"), str) else "")
@@ -120,40 +126,42 @@ async def create_entry(request: web.Request) -> web.Response:
 
 async def update_entry(request: web.Request) -> web.Response:
     """{"version": from GET, "entry": {questions, answer, tags, links}}: 409 if the entry changed since."""
-    body = await _json_body(request)
-    if body is None or not isinstance(body.get("entry"), dict):
+    entry_id = _entry_id(request)
+    body = await read_object(request)
+    if not isinstance(body.get("entry"), dict):
         return _error(400, 'send {"version": "…", "entry": {…}}')
-    return await _edit(request.app[DESK].editor.update, request.match_info["id"], _version(body), body["entry"],
+    return await _edit(request.app[DESK].editor.update, entry_id, _version(body), body["entry"],
                        request["staff"].name)
 
 
 async def retire_entry(request: web.Request) -> web.Response:
-    body = await _json_body(request)
-    if body is None:
-        return _error(400, 'send {"version": "…"}')
-    return await _edit(request.app[DESK].editor.retire, request.match_info["id"], _version(body),
-                       request["staff"].name)
+    entry_id = _entry_id(request)
+    body = await read_object(request)
+    return await _edit(request.app[DESK].editor.retire, entry_id, _version(body), request["staff"].name)
 
 
 async def entry_history(request: web.Request) -> web.Response:
-    revisions = await _run(request.app[DESK].editor.history, request.match_info["id"])
+    revisions = await _run(request.app[DESK].editor.history, _entry_id(request))
     return web.json_response([r.as_dict() for r in revisions])
 
 
 async def restore_entry(request: web.Request) -> web.Response:
     """{"revision": id from the history, "version": the entry's current version (none if it is retired)}"""
-    body = await _json_body(request)
-    if body is None or not isinstance(body.get("revision"), int) or isinstance(body.get("revision"), bool):
+    entry_id = _entry_id(request)
+    body = await read_object(request)
+    if not isinstance(body.get("revision"), int) or isinstance(body.get("revision"), bool):
         return _error(400, 'send {"revision": 12, "version": "…"}')
-    return await _edit(request.app[DESK].editor.restore, request.match_info["id"], body["revision"], _version(body),
+    return await _edit(request.app[DESK].editor.restore, entry_id, body["revision"], _version(body),
                        request["staff"].name)
 
 
 async def try_a_question(request: web.Request) -> web.Response:
-    body = await _json_body(request)
-    question = (body or {}).get("question")
+    question = (await read_object(request)).get("question")
     if not isinstance(question, str) or not question.strip() or len(question) > MAX_QUESTION:
         return _error(400, f"'question' is a non-empty text of at most {MAX_QUESTION} characters")
+    problem = text_problem(question, "question")
+    if problem:
+        raise BadInput(problem)
     desk = request.app[DESK]
     service = await _run(desk.service)
     return web.json_response(await _run(try_question, service, question.strip()))

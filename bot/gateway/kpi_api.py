@@ -5,6 +5,7 @@ Behind the same staff authentication as the rest of /api (the middleware in api.
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import datetime, timedelta
 from typing import Optional, Tuple
 
@@ -20,29 +21,27 @@ MAX_DAYS = 366
 def period_from(query, now: datetime) -> Tuple[datetime, datetime]:
     """`?days=N` (the last N days, default 7) or `?from=YYYY-MM-DD&to=YYYY-MM-DD` (Vietnam dates, both included)."""
     if query.get("from") or query.get("to"):
-        start = _local_day(query.get("from"))
-        end = _local_day(query.get("to"))
+        start, end = _local_day(query.get("from")), _local_day(query.get("to"), days_after=1)
         if start is None or end is None:
             raise ValueError("from and to are dates like 2026-11-01, and both are needed")
-        end += timedelta(days=1)
     else:
-        try:
-            days = int(query.get("days", "7"))
-        except ValueError:
-            raise ValueError("days is a whole number") from None
-        start, end = now - timedelta(days=days), now
+        days = query.get("days", "7").strip()
+        # ASCII digits only: int() reads "²" and "٣", and a timedelta of 10**12 days overflows (a 500).
+        if not re.fullmatch(r"[+-]?[0-9]{1,6}", days):
+            raise ValueError("days is a whole number")
+        start, end = now - timedelta(days=int(days)), now
     if not timedelta(0) < end - start <= timedelta(days=MAX_DAYS):
         raise ValueError(f"a period is 1 to {MAX_DAYS} days")
     return start, end
 
 
-def _local_day(value: Optional[str]) -> Optional[datetime]:
+def _local_day(value: Optional[str], days_after: int = 0) -> Optional[datetime]:
+    """Midnight in Vietnam `days_after` the date, as the naive UTC the database stores; None for no such date."""
     try:
         day = datetime.strptime(value or "", "%Y-%m-%d")
-    except ValueError:
+        return day + timedelta(days=days_after) - VIETNAM.utcoffset(None)
+    except (ValueError, OverflowError):  # 0001-01-01 and 9999-12-31 have no UTC midnight in range
         return None
-    # Midnight in Vietnam, as the naive UTC the database stores.
-    return day - VIETNAM.utcoffset(None)
 
 
 async def kpis(request: web.Request) -> web.Response:

@@ -24,6 +24,10 @@ def origin_allowed(request: web.Request, allowed: FrozenSet[str]) -> bool:
     origin = request.headers.get("Origin")
     if origin is None:
         return True
+    if not origin.isascii() or not origin.isprintable():
+        # Browsers send origins in ASCII (punycode); anything else is not a page, and echoing it in
+        # Access-Control-Allow-Origin would fail to encode (its bytes arrive as lone surrogates).
+        return False
     origin = origin.strip().rstrip("/").lower()
     own = f"{request.scheme}://{request.host}".lower()
     return origin == own or origin in allowed

@@ -192,6 +192,12 @@ class ConversationService:
             session.add(Conversation(sender_id=sender_id, channel=channel, language=language, secret_hash=secret_hash,
                                      created_at=self._clock()))
 
+    def exists(self, sender_id: str) -> bool:
+        with session_scope(self._factory) as session:
+            return session.execute(
+                select(Conversation.id).where(Conversation.sender_id == sender_id)
+            ).first() is not None
+
     def secret_hash(self, sender_id: str) -> Optional[str]:
         with session_scope(self._factory) as session:
             return session.execute(

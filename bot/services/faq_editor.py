@@ -138,6 +138,8 @@ def _text_problem(text: str, multiline: bool) -> Optional[str]:
     for ch in text:
         if ch in _BIDI:
             return "contains an invisible direction-changing character (U+%04X)" % ord(ch)
+        if unicodedata.category(ch) == "Cs":  # half of a character: no file can hold it (JSON can send one)
+            return "contains a broken character (U+%04X)" % ord(ch)
         if unicodedata.category(ch) == "Cc" and not (multiline and ch == "\n"):
             return "contains a control character (U+%04X)" % ord(ch)
         if unicodedata.category(ch) in ("Zl", "Zp"):  # line breaks to YAML 1.1 readers, not to the eye
@@ -391,8 +393,10 @@ class FaqEditor:
     def restore(self, entry_id: str, revision_id: int, version: Any, author: str) -> Saved:
         """Make an earlier version current again: the entry as it was after that revision (for a retirement,
         as it was before it). A retired entry comes back into its topic."""
+        # Ids are 32-bit in the table: a bigger number from a request is no revision, not a database error.
+        in_range = isinstance(revision_id, int) and 0 < revision_id < 2 ** 31
         with session_scope(self._factory) as session:
-            row = session.get(FaqRevision, revision_id)
+            row = session.get(FaqRevision, revision_id) if in_range else None
             old = _revision(row) if row is not None and row.faq_id == entry_id else None
         if old is None:
             raise EntryNotFound(f"entry '{entry_id}' has no revision {revision_id}")

@@ -1,6 +1,7 @@
 """The services one process uses, built once from the environment."""
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
 from bot.config import Settings
@@ -35,6 +36,15 @@ def handoff() -> HandoffService:
         settings().staff_online_minutes, utc_offset_hours=settings().timezone_offset_hours,
     )
     return HandoffService(tickets(), live)
+
+
+@lru_cache(maxsize=1)
+def handoff_quota():
+    """One per process: it holds the in-memory count (or the Redis client, with HOTRO_REDIS_URL)."""
+    from bot.ratelimit import LimitSettings, make_limiter
+    from bot.services.handoff_quota import HandoffQuota
+
+    return HandoffQuota(make_limiter(os.environ.get("HOTRO_REDIS_URL") or None), LimitSettings.from_env().handoffs)
 
 
 @lru_cache(maxsize=1)

@@ -52,6 +52,9 @@ def stack(tmp_path_factory, telegram_api):
         HOTRO_UPLOAD_DIR=str(workdir / "uploads"),  # customers' files, away from the repository's var/
         RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2",
         HOTRO_OPENING_HOURS="00:00-24:00",  # tests run at any hour
+        # Every test is one client (127.0.0.1) and many chat at once; the limits have their own tests.
+        HOTRO_LIMIT_MESSAGES="off", HOTRO_LIMIT_CONVERSATIONS="off", HOTRO_LIMIT_UPLOADS="off",
+        HOTRO_LIMIT_HANDOFFS="off",
         # The gateway's Telegram channel talks to the fake Bot API; short polls notice outages quickly.
         TELEGRAM_BOT_TOKEN=telegram_api.token, TELEGRAM_API_URL=telegram_api.url,
         TELEGRAM_STAFF_CHAT_ID=str(TELEGRAM_STAFF_CHAT), TELEGRAM_POLL_TIMEOUT="2", TELEGRAM_STAFF_SCAN_SECONDS="1",

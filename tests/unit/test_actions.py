@@ -27,13 +27,8 @@ def make_tracker(slots, text="", intent="inform", confidence=0.9, sender="t-1", 
 
 
 @pytest.fixture
-def database(monkeypatch, sqlite_url, db_factory):
-    monkeypatch.setenv("HOTRO_DATABASE_URL", sqlite_url)
-    registry.settings.cache_clear()
-    registry.orders.cache_clear()
-    yield
-    registry.settings.cache_clear()
-    registry.orders.cache_clear()
+def database(configured_db):
+    return configured_db
 
 
 def run(action, tracker, domain=DOMAIN):

@@ -8,11 +8,8 @@ from bot.services.tickets import ComplaintSubmission, TicketService
 
 
 @pytest.fixture
-def cli_db(db_factory, sqlite_url, monkeypatch):
-    monkeypatch.setenv("HOTRO_DATABASE_URL", sqlite_url)
-    registry.settings.cache_clear()
-    yield TicketService(db_factory)
-    registry.settings.cache_clear()
+def cli_db(configured_db):
+    return TicketService(configured_db)
 
 
 def open_ticket(service):

@@ -47,11 +47,8 @@ def test_an_unreachable_database_is_said_in_one_line():
 
 
 @pytest.fixture
-def seeded(sqlite_url, db_factory, monkeypatch):
-    monkeypatch.setenv("HOTRO_DATABASE_URL", sqlite_url)
-    registry.settings.cache_clear()
-    yield db_factory
-    registry.settings.cache_clear()
+def seeded(configured_db):
+    return configured_db
 
 
 def test_seed_keeps_demo_orders_out_of_a_shop_with_real_orders(seeded, capsys):

@@ -92,3 +92,34 @@ def test_try_a_question_and_the_report_over_the_api(db_factory, editor_setup):
     [line] = report[1]
     assert line["question"] == "số tổng đài là gì, gọi lại 0912***678"
     assert (line["action"], line["entry"], line["kind"], line["count"]) == ("add_example", "hotline", "picked", 1)
+
+
+def test_hostile_requests_to_the_faq_routes_get_json_4xx_and_change_nothing(db_factory, editor_setup):
+    headers, faq = editor_setup
+    before = {p.name: p.read_bytes() for p in faq.iterdir()}
+    deep = "[" * 5000 + "]" * 5000
+    requests = [
+        ("POST", "/api/faq/entries", "[1, 2]"), ("POST", "/api/faq/entries", deep),
+        ("POST", "/api/faq/entries", '{"topic": "x", "entry": {"id": "a\\ud800", "questions": {"vi": ["\\ud800"]}}}'),
+        ("POST", "/api/faq/entries", '{"topic": "../../etc", "entry": {"id": "x"}}'),
+        ("PUT", "/api/faq/entries/hotline", '{"version": 12, "entry": {"questions": {"vi": "x"}}}'),
+        ("PUT", "/api/faq/entries/hot%00line", '{"version": "x", "entry": {}}'),
+        ("POST", "/api/faq/entries/hotline/restore", '{"revision": 99999999999999999999999}'),
+        ("POST", "/api/faq/entries/hotline/restore", '{"revision": true}'),
+        ("POST", "/api/faq/entries/hotline/retire", "not json"),
+        ("POST", "/api/faq/try", '{"question": "\\u0000"}'), ("POST", "/api/faq/try", '{"question": "' + "x" * 1001 + '"}'),
+        ("GET", "/api/faq/entries/%00", None), ("GET", "/api/faq/entries?q=%ED%A0%80&topic=%00", None),
+    ]
+
+    async def scenario(session, base):
+        seen = []
+        for method, path, body in requests:
+            async with session.request(method, base + path, data=body, headers={
+                    **headers, "Content-Type": "application/json"}) as response:
+                seen.append((path, response.status, response.content_type))
+        return seen
+
+    seen = run(db_factory, scenario, faq_dir=faq)
+    assert all(400 <= status < 500 or (status == 200 and path.startswith("/api/faq/entries?")) for path, status, _ in seen), seen
+    assert all(kind == "application/json" for _, _, kind in seen), seen
+    assert {p.name: p.read_bytes() for p in faq.iterdir() if p.name != ".faq-editor.lock"} == before

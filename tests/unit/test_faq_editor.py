@@ -145,6 +145,7 @@ def test_a_save_the_faq_check_refuses_changes_nothing_and_names_the_field(faq_di
     ("answer", {"vi": "x" * 4001, "en": "y"}, "answer.vi"),
     ("answer", {"vi": "ok\x1b[31m", "en": "y"}, "answer.vi"),
     ("answer", {"vi": "ok", "en": "a\u2028  - id: evil"}, "answer.en"),
+    ("questions", {"vi": ["half \ud800 a character", "Hỏi gì?"], "en": ["ok?"]}, "questions.vi"),
     ("answer", {"vi": ["not", "text"], "en": "y"}, "answer.vi"),
     ("tags", ["a, b"], "tags"),
     ("tags", "khuyen-mai", "tags"),

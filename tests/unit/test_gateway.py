@@ -6,6 +6,7 @@ import aiohttp
 
 from bot.channels.common import APOLOGY
 from bot.services.conversations import ConversationService
+from bot.gateway.limits import client_key
 from tests.serving import FakeRasa, gateway_app, serve, web_chat
 
 URL = "/webhooks/rest/webhook"
@@ -94,12 +95,13 @@ def test_typed_intents_are_words_and_only_offered_buttons_are_payloads(db_factor
     assert ConversationService(db_factory).transcript("khach")[0].text == '/rate{"rating":1}'
 
 
-def test_the_channel_told_to_rasa_is_the_one_that_received_the_message(db_factory):
+def test_the_channel_and_client_told_to_rasa_are_the_gateways_own(db_factory):
+    """The action server counts handoffs per `client`: a client that could name itself would never run out."""
     rasa = FakeRasa()
 
     _exchange_with(db_factory, rasa, [json.dumps({"sender": "khach", "message": "hi", "metadata": {
-        "channel": "telegram", "language": "en", "injected": "x" * 100}})])
-    assert rasa.received[0]["metadata"] == {"language": "en", "channel": "rest"}
+        "channel": "telegram", "language": "en", "client": "0" * 24, "injected": "x" * 100}})])
+    assert rasa.received[0]["metadata"] == {"language": "en", "channel": "rest", "client": client_key("127.0.0.1")}
 
 
 def test_a_message_over_the_limit_is_kept_for_staff_and_answered_without_rasa(db_factory):

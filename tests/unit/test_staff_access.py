@@ -9,7 +9,6 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, select, text
 
 from bot import cli
-from bot.services import registry
 from bot.services.login_throttle import MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS, WINDOW
 from bot.services.staff import SESSION_IDLE, LoginThrottled, StaffError, StaffService
 from bot.store.migrate import alembic_config
@@ -214,11 +213,8 @@ async def login(session, base, name, password, forwarded_for=None):
 
 
 @pytest.fixture
-def cli_env(sqlite_url, db_factory, monkeypatch):
-    monkeypatch.setenv("HOTRO_DATABASE_URL", sqlite_url)
-    registry.settings.cache_clear()
-    yield db_factory
-    registry.settings.cache_clear()
+def cli_env(configured_db):
+    return configured_db
 
 
 def test_behind_a_trusted_proxy_one_guesser_does_not_lock_out_the_team(db_factory, monkeypatch):

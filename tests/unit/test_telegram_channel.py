@@ -1,5 +1,6 @@
 """The Telegram channel in the gateway, against the fake Bot API and a stand-in for Rasa (no real Rasa needed)."""
 import asyncio
+import json
 from datetime import datetime, timedelta
 
 import aiohttp
@@ -23,6 +24,7 @@ from bot.services.tickets import ComplaintSubmission, TicketService
 from bot.services.customer_links import link_telegram_user
 from bot.store.db import session_scope
 from bot.store.models import Customer
+from tests.fuzzing import request_bytes, send_raw
 from tests.telegram_api import until
 
 LONG_PAYLOAD = '/inform{"complaint_category":"refund_payment","order_number":"DH100001","note":"x"}'
@@ -109,11 +111,20 @@ def test_webhook_mode_checks_the_secret_and_handles_an_update_once(db_factory, f
                 async with session.post(hook, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret"}) as r:
                     statuses.append(r.status)
         await until(lambda: fake_telegram.sent_to(503), what="the reply")
-        return forged, statuses, len(rasa.received)
+        # A secret header that is not ASCII, and bodies json.loads cannot read: refusals, not 500s.
+        port = int(url.rsplit(":", 1)[1])
+        odd = [await send_raw(port, request_bytes(b"POST", b"/tg/hook", headers, body)) for headers, body in [
+            ([(b"X-Telegram-Bot-Api-Secret-Token", b"s3cret\xff")], b"{}"),
+            ([(b"X-Telegram-Bot-Api-Secret-Token", b"s3cret")], b"[" * 1000 + b"]" * 1000),
+            ([(b"X-Telegram-Bot-Api-Secret-Token", b"s3cret"), (b"Content-Type", b"application/json; charset=bogus")],
+             json.dumps(update).encode()),
+        ]]
+        return forged, statuses, len(rasa.received), [(a.status, a.problem()) for a in odd]
 
-    forged, statuses, asked = run_gateway(db_factory, fake_telegram, scenario,
-                                          webhook_url="https://shop.example/tg/hook", webhook_secret="s3cret")
+    forged, statuses, asked, odd = run_gateway(db_factory, fake_telegram, scenario,
+                                               webhook_url="https://shop.example/tg/hook", webhook_secret="s3cret")
     assert forged == 403 and statuses == [200, 200] and asked == 1
+    assert odd == [(403, None), (400, None), (200, None)]  # the last is the same update again: handled once
     webhook = fake_telegram.calls_to("setWebhook")[-1]["params"]
     assert webhook["url"] == "https://shop.example/tg/hook" and webhook["secret_token"] == "s3cret"
     assert [l.author_type for l in ConversationService(db_factory).transcript("tg-503")] == ["customer", "bot"]

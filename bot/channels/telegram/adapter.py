@@ -31,6 +31,7 @@ from bot.channels.telegram.outbox_store import OutboxStore
 from bot.channels.telegram.settings import TelegramSettings
 from bot.channels.telegram.store import TelegramStore
 from bot.conversation.core import ConversationCore, bot_message
+from bot.gateway.inputs import credential, read_json
 from bot.services.customer_links import link_telegram_user
 
 logger = logging.getLogger(__name__)
@@ -199,13 +200,13 @@ class TelegramChannel:
 
     async def webhook(self, request: web.Request) -> web.Response:
         """Telegram's push (webhook mode); the secret header proves it comes from Telegram."""
-        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-        if not hmac.compare_digest(given.encode(), self.settings.webhook_secret.encode()):
+        given = credential(request.headers.get("X-Telegram-Bot-Api-Secret-Token"))  # non-ASCII: encode() raised
+        if given is None or not hmac.compare_digest(given.encode(), self.settings.webhook_secret.encode()):
             return web.json_response({"error": "forbidden"}, status=403)
         if not self.ready.is_set():
             return web.json_response({"error": "starting"}, status=503)  # Telegram retries
         try:
-            update = Update.de_json(await request.json(), self.bot)
+            update = Update.de_json(await read_json(request), self.bot)
         except (ValueError, TypeError, KeyError):
             return web.json_response({"error": "not a Telegram update"}, status=400)
         try:

@@ -19,6 +19,7 @@
          too_big: "Tệp lớn hơn 10 MB, bạn vui lòng gửi tệp nhỏ hơn.",
          bad_type: "Chỉ gửi được ảnh JPEG, PNG, WebP hoặc tệp PDF.",
          too_many: "Bạn đã gửi nhiều tệp trong một giờ, vui lòng thử lại sau.",
+         no_space: "Hiện chưa nhận thêm được tệp, bạn vui lòng mô tả bằng tin nhắn hoặc gửi lại sau.",
          upload_failed: "Chưa gửi được tệp, bạn vui lòng thử lại."},
     en: {title: "Customer support", open: "Open the support chat", close: "Close", placeholder: "Type a message…",
          send: "Send", typing: "Typing…", offline: "Connection lost, reconnecting…", staff: "Staff",
@@ -26,6 +27,7 @@
          too_big: "The file is larger than 10 MB; please send a smaller one.",
          bad_type: "Only JPEG, PNG or WebP photos and PDF files can be sent.",
          too_many: "You have sent many files this hour; please try again later.",
+         no_space: "Files cannot be received just now; please describe it in a message or try again later.",
          upload_failed: "The file could not be sent; please try again."}
   }[lang];
   var color = config.color || "#0a7d5a";
@@ -159,13 +161,25 @@
     if (chat) return then();
     // A form body keeps this a simple request: no CORS preflight when the widget is on the shop's own site.
     fetch(server + "/conversations", {method: "POST", body: new URLSearchParams({language: lang})})
-      .then(function (response) { if (!response.ok) throw response.status; return response.json(); })
+      .then(function (response) {
+        if (response.status === 429) {
+          // Too many new chats from this address: say so, and try again when the gateway says.
+          var wait = parseInt(response.headers.get("Retry-After"), 10) || 60;
+          return response.json().then(function (body) { throw {limited: body.error, wait: wait}; });
+        }
+        if (!response.ok) throw response.status;
+        return response.json();
+      })
       .then(function (opened) {
         chat = {sender: opened.sender, secret: opened.secret};
         localStorage.setItem(key, JSON.stringify(chat));
         then();
       })
-      .catch(reconnect);
+      .catch(function (why) {
+        if (!why || !why.limited) return reconnect();
+        status.textContent = why.limited;
+        setTimeout(connect, why.wait * 1000);
+      });
   }
 
   function connect() {
@@ -185,6 +199,8 @@
       // The chat was forgotten (or the secret lost): start a new one rather than retry forever.
       chat = null;
       localStorage.removeItem(key);
+    } else if (data.type === "error" && data.code === "rate_limited") {
+      notSent(data);
     } else if (data.type === "history") {
       ready = true;
       retry = 0;
@@ -194,7 +210,7 @@
       // Typed while offline: shown again under the history, then sent.
       while (queue.length) {
         var waiting = queue.shift();
-        render({author: "customer", text: waiting.shown});
+        if (sent[waiting.ref]) sent[waiting.ref].bubble = render({author: "customer", text: waiting.shown});
         socket.send(waiting.frame);
       }
     } else if (data.type === "message") {
@@ -204,14 +220,29 @@
     }
   }
 
+  // The latest messages by their ref: one the gateway refuses (too fast) is marked as not sent, and typed
+  // text goes back in the box to be sent again. The gateway did not keep it.
+  var sent = {}, sentOrder = [];
   function send(text, shown) {
     text = (text || "").trim();
     if (!text) return;
-    render({author: "customer", text: shown || text});
+    var ref = "m" + Math.random().toString(36).slice(2) + Date.now().toString(36);
+    sent[ref] = {bubble: render({author: "customer", text: shown || text}), typed: shown ? "" : text};
+    sentOrder.push(ref);
+    if (sentOrder.length > 50) delete sent[sentOrder.shift()];
     status.textContent = T.typing;
-    var frame = JSON.stringify({type: "message", text: text, metadata: {language: lang}});
+    var frame = JSON.stringify({type: "message", text: text, metadata: {language: lang}, ref: ref});
     if (socket && socket.readyState === WebSocket.OPEN && ready) socket.send(frame);
-    else queue.push({frame: frame, shown: shown || text});
+    else queue.push({frame: frame, shown: shown || text, ref: ref});
+  }
+
+  function notSent(data) {
+    status.textContent = "";
+    var message = data.ref && sent[data.ref];
+    if (!message) return render({author: "system", text: data.error});
+    message.bubble.classList.add("hotro-failed");
+    message.bubble.appendChild(el("span", {"class": "hotro-error", "role": "alert"}, data.error));
+    if (message.typed && !input.value) input.value = message.typed;
   }
 
   var mine = {};
@@ -237,7 +268,8 @@
         if (status.textContent === T.sending) status.textContent = "";
       })
       .catch(function (code) {
-        var why = code === 413 ? T.too_big : code === 415 ? T.bad_type : code === 429 ? T.too_many : T.upload_failed;
+        var why = code === 413 ? T.too_big : code === 415 ? T.bad_type : code === 429 ? T.too_many
+          : code === 507 ? T.no_space : T.upload_failed;
         bubble.classList.add("hotro-failed");
         bubble.appendChild(el("span", {"class": "hotro-error", "role": "alert"}, why));
         status.textContent = "";
