@@ -5,7 +5,9 @@
     python -m bot tickets list [--json | --csv] [--status STATUS]
     python -m bot tickets show CODE [--json]
     python -m bot tickets set-status CODE STATUS [--note TEXT] [--by NAME]
-    python -m bot staff add NAME [--display-name TEXT] [--password-stdin]
+    python -m bot staff add NAME [--display-name TEXT] [--roles agent,editor,admin] [--password-stdin]
+    python -m bot staff roles NAME ROLES   e.g. agent,editor: what NAME may do (agent: chats and tickets,
+                                           editor: the FAQ, admin: everything, staff accounts too)
     python -m bot staff token NAME [--days N]   print a new API token (shown once)
     python -m bot staff list               accounts, active or disabled
     python -m bot staff disable|enable NAME   end someone's sessions and tokens and lock them out, or let them back
@@ -15,7 +17,7 @@
     python -m bot customers forget PHONE|EMAIL|KN-CODE|CONVERSATION [--yes]   erase a customer's personal data
     python -m bot kpi [--days 7 | --from YYYY-MM-DD --to YYYY-MM-DD] [--json]   the team's figures
     python -m bot faq check [--dir DIR]    validate the FAQ files (file:line: message)
-    python -m bot faq report [--json]      questions with no answer or a 👎, most frequent first
+    python -m bot faq report [--json]      questions with no answer, a 👎, or a "did you mean" pick, most frequent first
     python -m bot faq eval FILE [--min-top1 0.9] [--add-entries NEW.yml]   retrieval accuracy on held-out paraphrases
     python -m bot faq cv [--misses] [--few-shot]   accuracy on the FAQ's own questions, each fifth held out in turn
     python -m bot faq train-nlu            fold FAQ questions into data/nlu/faq_generated.yml
@@ -192,7 +194,7 @@ def _cmd_faq(args) -> int:
         if not lines:
             _say("nothing to report: every question found an answer and no answer got 👎")
         for line in lines:
-            what = "no answer" if line.kind == "unanswered" else f"👎 on {line.faq_id}"
+            what = {"unanswered": "no answer", "picked": f"picked {line.faq_id}"}.get(line.kind, f"👎 on {line.faq_id}")
             _say(f"{line.count:>5}  {what:<30} {line.question}")
         return 0
     if args.action == "eval":
@@ -258,6 +260,7 @@ def _cmd_staff(args) -> int:
     service = StaffService(session_factory(registry.settings().database_url))
     try:
         if args.action == "add":
+            _check_roles(args.roles)  # before asking for a password that would then be thrown away
             if args.password_stdin:
                 password = sys.stdin.readline().rstrip("\n")
             else:
@@ -265,8 +268,11 @@ def _cmd_staff(args) -> int:
                 if getpass.getpass("again: ") != password:
                     _say("the passwords differ", file=sys.stderr)
                     return 1
-            member = service.add(args.name, password, args.display_name)
-            _say(f"staff member {member.name} added")
+            member = service.add(args.name, password, args.display_name, args.roles)
+            _say(f"staff member {member.name} added ({', '.join(member.roles)})")
+        elif args.action == "roles":
+            account = service.set_roles(args.name, args.roles)
+            _say(f"{account.name} is now {', '.join(account.roles)}")
         elif args.action == "token":
             _say(service.issue_token(args.name, args.days))
         elif args.action == "link-telegram":
@@ -275,7 +281,8 @@ def _cmd_staff(args) -> int:
         elif args.action == "list":
             for account in service.accounts():
                 _say(f"{account.name:<20} {'disabled' if account.disabled else 'active':<9} "
-                     f"{'telegram' if account.telegram_linked else '-':<9} {account.display_name}")
+                     f"{','.join(account.roles) or '-':<19} {'telegram' if account.telegram_linked else '-':<9} "
+                     f"{account.display_name}")
         elif args.action == "disable":
             ended = service.disable(args.name)
             _say(f"{args.name} is disabled: {ended} session(s) and token(s) ended; desk, API and Telegram refused")
@@ -291,6 +298,16 @@ def _cmd_staff(args) -> int:
         _say(str(exc), file=sys.stderr)
         return 1
     return 0
+
+
+def _check_roles(value: str) -> None:
+    from bot.services.roles import RoleError, parse_roles
+    from bot.services.staff import StaffError
+
+    try:
+        parse_roles(value)
+    except RoleError as exc:
+        raise StaffError(str(exc)) from exc
 
 
 def _print_tokens(tokens) -> None:
@@ -418,10 +435,16 @@ def build_parser() -> argparse.ArgumentParser:
     sadd.add_argument("name")
     sadd.add_argument("--display-name")
     sadd.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    sadd.add_argument("--roles", default="agent",
+                      help="comma-separated: agent (chats, tickets), editor (the FAQ), admin (everything); "
+                           "default agent")
+    sroles = ssub.add_parser("roles", help="set what NAME may do: agent, editor, admin (comma-separated)")
+    sroles.add_argument("name")
+    sroles.add_argument("roles")
     stoken = ssub.add_parser("token", help="print a new API token for NAME (shown once)")
     stoken.add_argument("name")
     stoken.add_argument("--days", type=int, help="valid this many days (0: no expiry; default HOTRO_STAFF_TOKEN_DAYS)")
-    ssub.add_parser("list", help="every account: active or disabled, linked to Telegram or not")
+    ssub.add_parser("list", help="every account: active or disabled, roles, linked to Telegram or not")
     sdisable = ssub.add_parser("disable", help="end NAME's desk sessions and API tokens at once and refuse new ones")
     sdisable.add_argument("name")
     senable = ssub.add_parser("enable", help="let a disabled NAME log in again")

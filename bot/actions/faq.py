@@ -95,9 +95,10 @@ def faq_overrules_nlu(dispatcher: CollectingDispatcher, tracker: Tracker, nlu_co
     return True
 
 
-def record_unanswered(tracker: Tracker, question: str, language: str, kind: str = "unanswered") -> None:
+def record_unanswered(tracker: Tracker, question: str, language: str, kind: str = "unanswered",
+                      faq_id: Optional[str] = None) -> None:
     try:
-        registry.faq().record(kind, question, language, tracker.sender_id)
+        registry.faq().record(kind, question, language, tracker.sender_id, faq_id=faq_id)
     except Exception:
         logger.exception("could not record an FAQ event")
 
@@ -118,6 +119,8 @@ class ActionAnswerFaq(Action):
             entry = registry.faq_library().get(str(selected))
             if entry:
                 answer_entry(dispatcher, entry, language)
+                # Their own words should have found this entry: editors see it in `faq report`.
+                record_unanswered(tracker, _question_asked(tracker), language, "picked", faq_id=entry.id)
                 return []
         question = tu.latest_text(tracker)
         if respond_from_faq(dispatcher, tracker, question) in (None, "none"):

@@ -3,8 +3,9 @@
 Two ways in: a bearer token (`python -m bot staff token NAME`) for tools, or the
 desk's login cookie. A cookie is sent by the browser whatever page asks, so
 requests that change something with a cookie must also carry the session's
-CSRF token in the X-CSRF-Token header. Conversation ids are the REST `sender`.
-docs/openapi.yaml describes every route.
+CSRF token in the X-CSRF-Token header. Each route needs a permission of the
+caller's roles (bot/services/roles.py; 403 otherwise). Conversation ids are the
+REST `sender`. docs/openapi.yaml describes every route.
 """
 from __future__ import annotations
 
@@ -19,9 +20,10 @@ from bot.conversation.core import Actor, ConversationCore
 from bot.conversation.guard import text_problem
 from bot.gateway import attachments
 from bot.gateway.inputs import BadInput, credential, path_id, read_object
+from bot.services import roles
 from bot.services.conversations import OWNERS, ConversationService, Ownership
 from bot.services.customers import CustomerService
-from bot.services.staff import StaffService, csrf_token
+from bot.services.staff import NoSuchStaff, StaffError, StaffService, csrf_token
 from bot.services.tickets import STATUSES, TicketError, TicketService, TicketView
 
 CORE = web.AppKey("api_core", ConversationCore)
@@ -32,6 +34,17 @@ CUSTOMERS = web.AppKey("customers", CustomerService)
 SESSION_COOKIE = "hotro_desk"
 MAX_TEXT = 10000  # a long explanation fits; Telegram splits it, the widget wraps it
 PUBLIC_PATHS = ("/api/openapi.yaml",)
+# The permission each route needs, by path prefix, first match wins. A route under /api/ that matches
+# none needs an admin (closed by default); a unit test checks that every route has its own line.
+ROUTE_PERMISSIONS = (
+    ("/api/me", None),  # anyone logged in: the desk learns the person's roles from it
+    ("/api/staff/accounts", roles.ACCOUNTS),
+    ("/api/staff", roles.CONVERSATIONS),  # colleagues to assign conversations and tickets to
+    ("/api/conversations", roles.CONVERSATIONS),
+    ("/api/tickets", roles.TICKETS),
+    ("/api/kpis", roles.FIGURES),
+    ("/api/faq", roles.FAQ),
+)
 
 
 def _iso(value: Optional[datetime]) -> Optional[str]:
@@ -68,8 +81,19 @@ async def require_staff(request: web.Request, handler):
                 return _error(403, "missing or wrong X-CSRF-Token")
     if staff is None:
         return _error(401, "log in to the desk or send a staff token (Authorization: Bearer …)")
+    resource = request.match_info.route.resource  # None when no route matched: that stays a 404 or 405
+    permission = route_permission(resource.canonical) if resource is not None else None
+    if permission is not None and not staff.can(permission):
+        return _error(403, f"your roles ({', '.join(staff.roles) or 'none'}) do not allow this: it needs {permission}")
     request["staff"] = staff
     return await handler(request)
+
+
+def route_permission(path: str) -> Optional[str]:
+    for prefix, permission in ROUTE_PERMISSIONS:
+        if path == prefix or path.startswith(prefix + "/"):
+            return permission
+    return roles.ACCOUNTS
 
 
 def session_cookie(request: web.Request) -> Optional[str]:
@@ -106,7 +130,33 @@ def _conversation_id(request: web.Request) -> str:
 
 async def me(request: web.Request) -> web.Response:
     staff = request["staff"]
-    return web.json_response({"name": staff.name, "display_name": staff.display_name})
+    return web.json_response({"name": staff.name, "display_name": staff.display_name, "roles": list(staff.roles)})
+
+
+def _account(account) -> dict:
+    return {"name": account.name, "display_name": account.display_name, "roles": list(account.roles),
+            "disabled": account.disabled, "telegram_linked": account.telegram_linked,
+            "created_at": _iso(account.created_at)}
+
+
+async def list_accounts(request: web.Request) -> web.Response:
+    """Every account with its roles, disabled ones too (admins)."""
+    accounts = await _run(request.app[STAFF].accounts)
+    return web.json_response([_account(a) for a in accounts])
+
+
+async def set_account_roles(request: web.Request) -> web.Response:
+    name = path_id(request, "name", "staff member")
+    body = await read_object(request)
+    if "roles" not in body:
+        return _error(400, 'send {"roles": ["agent", "editor", "admin"]} (one or more)')
+    try:
+        account = await _run(request.app[STAFF].set_roles, name, body["roles"])
+    except NoSuchStaff as exc:
+        return _error(404, str(exc))
+    except StaffError as exc:
+        return _error(400, str(exc))
+    return web.json_response(_account(account))
 
 
 async def list_staff(request: web.Request) -> web.Response:
@@ -285,6 +335,8 @@ def add_api(app: web.Application, core: ConversationCore, staff: StaffService, t
     app.router.add_get("/api/openapi.yaml", openapi)
     app.router.add_get("/api/me", me)
     app.router.add_get("/api/staff", list_staff)
+    app.router.add_get("/api/staff/accounts", list_accounts)
+    app.router.add_put("/api/staff/accounts/{name}/roles", set_account_roles)
     app.router.add_get("/api/conversations", list_conversations)
     app.router.add_get("/api/conversations/{id}", get_conversation)
     app.router.add_get("/api/conversations/{id}/attachments/{n}", get_attachment)

@@ -40,10 +40,11 @@ def build_core(conversations: ConversationService, rasa_url: str, token: str = "
 
 def create_app(core: ConversationCore, factory=None, *, redis_url: Optional[str] = None,
                upload_dir: Optional[Path] = None, origins: FrozenSet[str] = frozenset(),
-               limits: Optional[GatewayLimits] = None) -> web.Application:
+               limits: Optional[GatewayLimits] = None, faq_dir: Optional[Path] = None) -> web.Application:
     """`factory`: the database, for the staff API and desk; `redis_url`: share deliveries with other instances;
     `upload_dir`: where customers' files go; `origins`: the shop's sites that may embed the widget;
-    `limits`: per-client limits (default: the default limits, counted in memory, behind HOTRO_TRUSTED_PROXIES)."""
+    `limits`: per-client limits (default: the default limits, counted in memory, behind HOTRO_TRUSTED_PROXIES);
+    `faq_dir`: the FAQ the desk's editors change (HOTRO_FAQ_DIR by default)."""
     from bot.gateway.security_headers import add_security_headers
     from bot.gateway.uploads import add_uploads
     from bot.services.uploads import UploadStore
@@ -59,6 +60,7 @@ def create_app(core: ConversationCore, factory=None, *, redis_url: Optional[str]
     if factory is not None:
         from bot.gateway.api import add_api
         from bot.gateway.desk import add_desk
+        from bot.gateway.faq_api import add_faq_api
         from bot.gateway.kpi_api import add_kpi_api
         from bot.services.customers import CustomerService
         from bot.services.kpis import KpiService
@@ -67,6 +69,7 @@ def create_app(core: ConversationCore, factory=None, *, redis_url: Optional[str]
 
         add_api(app, core, StaffService(factory), TicketService(factory), CustomerService(factory))
         add_kpi_api(app, KpiService(factory))
+        add_faq_api(app, faq_dir or Settings.from_env().faq_dir, factory)
         add_desk(app)
 
     async def start_core(_app: web.Application) -> None:
@@ -148,7 +151,8 @@ def main() -> None:
     core = build_core(ConversationService(factory), rasa_url, os.environ.get("RASA_TOKEN", ""),
                       os.environ.get(GATEWAY_SECRET_ENV, ""), limits)
     app = create_app(core, factory, redis_url=os.environ.get("HOTRO_REDIS_URL") or None,
-                     upload_dir=settings.upload_dir, origins=allowed_origins(), limits=GatewayLimits.from_env())
+                     upload_dir=settings.upload_dir, origins=allowed_origins(), limits=GatewayLimits.from_env(),
+                     faq_dir=settings.faq_dir)
     from bot.channels.telegram.setup import add_telegram
 
     add_telegram(app, core, factory)  # when TELEGRAM_BOT_TOKEN is set

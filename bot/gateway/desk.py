@@ -18,6 +18,7 @@ from bot.gateway.api import SESSION_COOKIE, STAFF, session_cookie
 from bot.gateway.client_address import TRUSTED_PROXIES, client_address, parse_trusted
 from bot.gateway.inputs import credential, form_text, json_error, read_form
 from bot.gateway.security_headers import PAGE_CSP
+from bot.services.roles import PERMISSIONS
 from bot.services.staff import SESSION_IDLE, LoginThrottled, csrf_token
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -36,7 +37,9 @@ async def desk(request: web.Request) -> web.StreamResponse:
     staff = await asyncio.to_thread(request.app[STAFF].by_session, session)
     if staff is None:
         raise web.HTTPFound("/desk/login")
-    return _page("desk.html", csrf=csrf_token(session), name=staff.name, display_name=staff.display_name)
+    permissions = ",".join(p for p in PERMISSIONS if staff.can(p))
+    return _page("desk.html", csrf=csrf_token(session), name=staff.name, display_name=staff.display_name,
+                 permissions=permissions)
 
 
 async def login_form(request: web.Request) -> web.Response:
@@ -103,4 +106,5 @@ def add_desk(app: web.Application) -> None:
     app.router.add_post("/desk/login", login)
     app.router.add_post("/desk/logout", logout)
     app.router.add_get("/desk/desk.js", _static("desk.js", "application/javascript"))
+    app.router.add_get("/desk/desk-faq.js", _static("desk-faq.js", "application/javascript"))
     app.router.add_get("/desk/desk.css", _static("desk.css", "text/css"))

@@ -67,12 +67,18 @@ def decide(matches: List[FaqMatch]) -> FaqDecision:
     return FaqDecision("none", score=top.score, similarity=top.similarity)
 
 
+# What editors learn from: no answer found, an answer rated 👎, and a "did you mean" choice the customer
+# picked (their wording should have found that entry directly).
+REPORTED_KINDS = ("unanswered", "not_helpful", "picked")
+
+
 @dataclass(frozen=True)
 class ReportLine:
     kind: str
     question: str
     faq_id: Optional[str]
     count: int
+    language: str = "vi"
 
 
 class FaqService:
@@ -99,18 +105,19 @@ class FaqService:
             )
 
     def report(self, limit: int = 50) -> List[ReportLine]:
-        """Unanswered questions and 👎 answers, most frequent first (same question folded together)."""
+        """Unanswered questions, 👎 answers and picked "did you mean" choices, most frequent first (same
+        question folded together)."""
         counts: Counter = Counter()
         example: dict = {}
         with session_scope(self._factory) as session:
             rows = session.execute(
-                select(FaqEvent.kind, FaqEvent.question, FaqEvent.faq_id).where(
-                    FaqEvent.kind.in_(("unanswered", "not_helpful"))
+                select(FaqEvent.kind, FaqEvent.question, FaqEvent.faq_id, FaqEvent.language).where(
+                    FaqEvent.kind.in_(REPORTED_KINDS)
                 )
             ).all()
-        for kind, question, faq_id in rows:
+        for kind, question, faq_id, language in rows:
             key = (kind, " ".join(words(question)), faq_id)
             counts[key] += 1
-            example.setdefault(key, question)
+            example.setdefault(key, (question, language))
         ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][0], kv[0][1]))
-        return [ReportLine(k[0], example[k], k[2], n) for k, n in ordered[:limit]]
+        return [ReportLine(k[0], example[k][0], k[2], n, example[k][1]) for k, n in ordered[:limit]]

@@ -2,6 +2,7 @@
 
 An account can be disabled (someone leaves, a laptop is lost): that ends its sessions and
 tokens at once, and it can neither log in nor act from the Telegram staff group until enabled.
+Each account has roles (bot/services/roles.py): agent, editor, admin.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.services import roles as role_rules
 from bot.services.login_throttle import LoginThrottle
 from bot.store.db import session_scope
 from bot.store.models import Staff, StaffToken, utcnow
@@ -30,6 +32,10 @@ _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 
 
 class StaffError(Exception):
+    pass
+
+
+class NoSuchStaff(StaffError):
     pass
 
 
@@ -55,6 +61,7 @@ class StaffAccount:
     disabled: bool
     telegram_linked: bool
     created_at: datetime
+    roles: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,10 @@ class StaffMember:
     id: int
     name: str
     display_name: str
+    roles: Tuple[str, ...] = ()
+
+    def can(self, permission: str) -> bool:
+        return role_rules.allowed(self.roles, permission)
 
 
 def hash_password(password: str) -> str:
@@ -95,7 +106,12 @@ def csrf_token(session_token: str) -> str:
 
 
 def _member(staff: Staff) -> StaffMember:
-    return StaffMember(staff.id, staff.name, staff.display_name)
+    return StaffMember(staff.id, staff.name, staff.display_name, role_rules.from_stored(staff.roles))
+
+
+def _account(staff: Staff) -> StaffAccount:
+    return StaffAccount(staff.name, staff.display_name, staff.disabled_at is not None,
+                        staff.telegram_user_id is not None, staff.created_at, role_rules.from_stored(staff.roles))
 
 
 def _active(session: Session, name: str) -> Optional[Staff]:
@@ -105,7 +121,7 @@ def _active(session: Session, name: str) -> Optional[Staff]:
 def _existing(session: Session, name: str) -> Staff:
     staff = session.execute(select(Staff).where(Staff.name == name)).scalars().first()
     if staff is None:
-        raise StaffError(f"no staff member called {name}")
+        raise NoSuchStaff(f"no staff member called {name}")
     return staff
 
 
@@ -121,15 +137,18 @@ class StaffService:
         self._token_days = token_days
         self.throttle = LoginThrottle(factory, clock)
 
-    def add(self, name: str, password: str, display_name: Optional[str] = None) -> StaffMember:
+    def add(self, name: str, password: str, display_name: Optional[str] = None,
+            roles=(role_rules.AGENT,)) -> StaffMember:
+        """A new account; an agent unless `roles` says otherwise (the most common person on a support team)."""
         if not NAME_PATTERN.match(name):
             raise StaffError("a staff name is 2-50 lowercase letters, digits, dots, dashes or underscores")
         if len(password) < MIN_PASSWORD_LENGTH:
             raise StaffError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+        stored_roles = _stored_roles(roles)
         try:
             with session_scope(self._factory) as session:
                 staff = Staff(name=name, display_name=display_name or name, password_hash=hash_password(password),
-                              created_at=self._clock())
+                              created_at=self._clock(), roles=stored_roles)
                 session.add(staff)
                 session.flush()
                 return _member(staff)
@@ -164,9 +183,23 @@ class StaffService:
     def accounts(self) -> List[StaffAccount]:
         """Every account, disabled ones too, for administrators."""
         with session_scope(self._factory) as session:
-            return [StaffAccount(s.name, s.display_name, s.disabled_at is not None, s.telegram_user_id is not None,
-                                 s.created_at)
-                    for s in session.execute(select(Staff).order_by(Staff.name)).scalars()]
+            return [_account(s) for s in session.execute(select(Staff).order_by(Staff.name)).scalars()]
+
+    def set_roles(self, name: str, roles) -> StaffAccount:
+        """Replace `name`'s roles. Refused when it would leave no active admin while there is one: the
+        last administrator cannot lock the team out of staff accounts from the desk by mistake."""
+        stored_roles = _stored_roles(roles)
+        with session_scope(self._factory) as session:
+            staff = _existing(session, name)
+            was_admin = role_rules.ADMIN in role_rules.from_stored(staff.roles) and staff.disabled_at is None
+            if was_admin and role_rules.ADMIN not in stored_roles.split(","):
+                admins = [s for s in session.execute(select(Staff).where(Staff.disabled_at.is_(None))).scalars()
+                          if role_rules.ADMIN in role_rules.from_stored(s.roles)]
+                if len(admins) <= 1:
+                    raise StaffError(f"{name} is the only active admin: make someone else admin first")
+            staff.roles = stored_roles
+            session.flush()
+            return _account(staff)
 
     def issue_token(self, name: str, days: Optional[int] = None) -> str:
         """A new API token for `name`, valid `days` (the configured lifetime by default; 0: no expiry)."""
@@ -305,6 +338,13 @@ class StaffService:
                 select(Staff).where(Staff.telegram_user_id == str(telegram_user_id), Staff.disabled_at.is_(None))
             ).scalars().first()
             return _member(staff) if staff else None
+
+
+def _stored_roles(roles) -> str:
+    try:
+        return role_rules.stored(roles)
+    except role_rules.RoleError as exc:
+        raise StaffError(str(exc)) from exc
 
 
 def _forget_expired(session: Session, now: datetime) -> None:

@@ -140,6 +140,24 @@ class FaqEvent(Base):
     created_at = Column(DateTime, nullable=False, default=utcnow)
 
 
+class FaqRevision(Base):
+    """One save of an FAQ entry from the desk or the staff API: who, when, and the entry before and after.
+
+    The YAML files in faq/ stay the source of truth; this is their edit log, from which an
+    earlier version can be restored. `before` is empty for a new entry, `after` for a retired one.
+    """
+
+    __tablename__ = "faq_revisions"
+
+    id = Column(Integer, primary_key=True)
+    faq_id = Column(String(100), nullable=False, index=True)
+    action = Column(String(20), nullable=False)  # create | update | retire | restore
+    author = Column(String(100), nullable=False)
+    before = Column(Text)  # JSON: {"topic": file stem, "entry": {...}}
+    after = Column(Text)
+    created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+
+
 class Message(Base):
     """The transcript: every message of a conversation, both directions, with its author."""
 
@@ -167,6 +185,9 @@ class Staff(Base):
     # Set by `python -m bot staff disable`: the account stays (names in tickets and ratings still resolve)
     # but cannot log in, use a token or act from the Telegram staff group.
     disabled_at = Column(DateTime)
+    # What the person may do, comma-separated: agent (chats, tickets), editor (the FAQ), admin (everything,
+    # staff accounts too). bot/services/roles.py holds the rules; 0013 made every earlier account an agent.
+    roles = Column(String(100), nullable=False, default="agent", server_default="agent")
 
 
 class StaffToken(Base):

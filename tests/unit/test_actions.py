@@ -239,3 +239,29 @@ def test_the_detector_overrides_the_classifier_but_not_buttons():
     assert parsed("this is a scam", intent="faq")[0] == "escalate"
     assert parsed("kiện hàng bị móp", intent="inform") == ("inform", ["inform"])
     assert parsed("/inform", intent="inform")[0] == "inform"
+
+
+def test_a_did_you_mean_choice_is_recorded_for_editors(database, monkeypatch, tmp_path, db_factory):
+    """A customer who picks a "did you mean" choice tells editors their wording should have found it."""
+    from bot.actions.faq import ActionAnswerFaq
+    from bot.services.faq import FaqService
+    from tests.unit.test_faq import SHIPPING
+
+    (tmp_path / "faq").mkdir()
+    (tmp_path / "faq" / "giao-hang.yml").write_text(SHIPPING, encoding="utf-8")
+    monkeypatch.setenv("HOTRO_FAQ_DIR", str(tmp_path / "faq"))
+    registry.faq_library.cache_clear()
+    try:
+        events = [{"event": "user", "text": "gửi hàng tốn bao nhiêu, số tôi 0912345678", "timestamp": 1.0,
+                   "parse_data": {"intent": {"name": "faq", "confidence": 0.6}}},
+                  {"event": "user", "text": '/faq_select{"faq_id":"delivery-fee"}', "timestamp": 2.0,
+                   "parse_data": {"intent": {"name": "faq_select", "confidence": 1.0}}}]
+        latest = {"text": '/faq_select{"faq_id":"delivery-fee"}', "intent": {"name": "faq_select", "confidence": 1.0},
+                  "entities": [{"entity": "faq_id", "value": "delivery-fee"}]}
+        tracker = Tracker("t-pick", {"language": "vi"}, latest, events, False, None, {}, "action_listen")
+        messages, _, _ = run(ActionAnswerFaq(), tracker)
+        assert "30.000đ" in messages[0]["text"]
+        [line] = FaqService(registry.faq_library(), db_factory).report()
+        assert (line.kind, line.faq_id, line.question) == ("picked", "delivery-fee", "gửi hàng tốn bao nhiêu, số tôi 0912***678")
+    finally:
+        registry.faq_library.cache_clear()

@@ -180,7 +180,7 @@ def test_desk_login_session_cookie_and_csrf(desk_db):
     assert (status, location) == (303, "/desk") and "HttpOnly" in cookie and "SameSite=Strict" in cookie
     assert r["page"][0] == 200 and "Lan &lt;Trưởng ca&gt;" in r["page"][1] and "<Trưởng" not in r["page"][1]
     assert "script-src 'self'" in r["page"][2]
-    assert r["me"] == {"name": "lan", "display_name": "Lan <Trưởng ca>"}
+    assert r["me"] == {"name": "lan", "display_name": "Lan <Trưởng ca>", "roles": ["agent"]}
     assert (r["claim_without_csrf"], r["claim_wrong_csrf"], r["claim"]) == (403, 403, 200)
     assert (r["logout_without_csrf"], r["logout"], r["after_logout"]) == (403, 303, 401)
     assert ConversationService(desk_db).summary("web-1").agent == "lan"

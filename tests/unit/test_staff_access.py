@@ -192,9 +192,10 @@ def test_the_staff_access_migration_gives_old_api_tokens_an_expiry_and_downgrade
 # -- over HTTP and the command line ----------------------------------------------------------
 
 
-def run(factory, scenario):
+def run(factory, scenario, **options):
+    """`scenario(session, base)` against the gateway as production builds it (`options` for create_app)."""
     async def main():
-        runner, base = await serve(gateway_app(factory))
+        runner, base = await serve(gateway_app(factory, **options))
         try:
             async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
                 return await scenario(session, base)

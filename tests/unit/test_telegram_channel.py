@@ -302,12 +302,16 @@ def test_a_card_held_up_by_an_outage_is_posted_after_a_restart_and_replies_to_it
     assert ConversationService(db_factory).summary("web-card").agent == "thu"
 
 
-def test_a_disabled_staff_member_cannot_answer_from_the_staff_group(db_factory, fake_telegram):
+@pytest.mark.parametrize("locked_out, refusal_says", [("disabled", "not linked"), ("editor", "not an agent")])
+def test_a_disabled_staff_member_or_an_editor_cannot_answer_from_the_staff_group(db_factory, fake_telegram,
+                                                                                   locked_out, refusal_says):
     TicketService(db_factory).open(ComplaintSubmission("u8", "web-off", "rest", "vi", "DH100002", True, "other",
                                                        "họ lừa đảo tôi", None))
-    StaffService(db_factory).add("thu", "correct horse battery", "Thu")
+    StaffService(db_factory).add("thu", "correct horse battery", "Thu",
+                                 roles="editor" if locked_out == "editor" else "agent")
     StaffService(db_factory).link_telegram("thu", "820002")
-    StaffService(db_factory).disable("thu")
+    if locked_out == "disabled":
+        StaffService(db_factory).disable("thu")
 
     async def scenario(channel, rasa, _url):
         [card] = await until(lambda: fake_telegram.sent_to(STAFF_CHAT), what="the card")
@@ -316,7 +320,7 @@ def test_a_disabled_staff_member_cannot_answer_from_the_staff_group(db_factory, 
         return await until(lambda: fake_telegram.sent_to(STAFF_CHAT)[1:], what="the refusal")
 
     [refusal] = run_gateway(db_factory, fake_telegram, scenario, staff_chat_id=STAFF_CHAT)
-    assert "820002" in refusal["text"] and "not linked" in refusal["text"]
+    assert refusal_says in refusal["text"] and ("820002" if locked_out == "disabled" else "thu") in refusal["text"]
     assert ConversationService(db_factory).summary("web-off").owner != "agent"
     assert not any(line.author_type == "staff" for line in ConversationService(db_factory).transcript("web-off"))
 

@@ -122,7 +122,7 @@ def test_a_file_too_big_for_bots_and_telegram_down_are_clear_errors(db_factory, 
     too_big, down, still, back = _run_api(db_factory, fake_telegram, scenario)
     assert too_big[0] == 413 and "20 MB" in too_big[1]["error"]
     assert down[0] == 502 and "Telegram" in down[1]["error"]
-    assert still == (200, {"name": "lan", "display_name": "lan"})
+    assert still == (200, {"name": "lan", "display_name": "lan", "roles": ["agent"]})
     assert back == (200, JPEG)  # a failure is not cached
     assert fake_telegram.token not in caplog.text
 

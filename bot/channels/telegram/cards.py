@@ -79,5 +79,7 @@ def returned_note(display_name: str) -> str:
 
 NOT_LINKED = ("Tài khoản Telegram của bạn chưa được liên kết với nhân viên nào "
               "(python -m bot staff link-telegram TÊN {user_id}). / Your Telegram account is not linked to a staff member.")
+NOT_AN_AGENT = ("Tài khoản {name} không có vai trò agent nên không nhận hay trả lời hội thoại "
+                "(python -m bot staff roles {name} agent,…). / {name} is not an agent: only agents take chats.")
 TAKEN = "Hội thoại đang do {agent} phụ trách. / {agent} is handling this conversation."
 UNKNOWN_CARD = "Không tìm thấy hội thoại của thẻ này. / No conversation for this card."

@@ -18,9 +18,10 @@ from typing import Optional
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
 
 from bot.channels.telegram.cards import (
-    CLAIM, NOT_LINKED, RETURN, TAKEN, UNKNOWN_CARD, card_text, claimed_note, returned_note,
+    CLAIM, NOT_AN_AGENT, NOT_LINKED, RETURN, TAKEN, UNKNOWN_CARD, card_text, claimed_note, returned_note,
 )
 from bot.conversation.core import Actor
+from bot.services import roles
 from bot.services.conversations import Ownership
 from bot.services.staff import StaffMember, StaffService
 from bot.text import nfc
@@ -81,6 +82,9 @@ class StaffGroup:
         if staff is None:
             await self._answer(query, NOT_LINKED.format(user_id=query.from_user.id), alert=True)
             return
+        if not staff.can(roles.CONVERSATIONS):
+            await self._answer(query, NOT_AN_AGENT.format(name=staff.name), alert=True)
+            return
         card = await asyncio.to_thread(self._store.card, int(card_ref)) if card_ref.isdigit() else None
         if card is None or kind not in (CLAIM_DATA, RETURN_DATA):
             await self._answer(query, UNKNOWN_CARD, alert=True)
@@ -116,6 +120,9 @@ class StaffGroup:
         staff = await asyncio.to_thread(self.staff.by_telegram_user, message.from_user.id)
         if staff is None:
             await self._reply(message, NOT_LINKED.format(user_id=message.from_user.id))
+            return
+        if not staff.can(roles.CONVERSATIONS):
+            await self._reply(message, NOT_AN_AGENT.format(name=staff.name))
             return
         refusal = await self.send_to_customer(sender, staff, text)
         if refusal:

@@ -4,6 +4,9 @@
   "use strict";
   var CSRF = document.querySelector('meta[name="csrf-token"]').content;
   var ME = document.querySelector('meta[name="staff-name"]').content;
+  // What this person's roles allow (server-side from bot/services/roles.py): only those tabs are shown.
+  var ALLOWED = document.querySelector('meta[name="staff-permissions"]').content.split(",").filter(Boolean);
+  function may(permission) { return ALLOWED.indexOf(permission) >= 0; }
   var EN = !/^vi\b/i.test(navigator.language || "vi") && /^en\b/i.test(navigator.language || "");
   var T = EN ? {
     queue: "Queue", tickets: "Tickets", logout: "Log out", conversations: "Conversations", waiting: "Waiting",
@@ -16,7 +19,7 @@
     customer: "Customer", bot: "Bot", staff: "Staff", system: "System", note_by: "Note", owner: "Owner",
     channel: "Channel", open: "Open", error: "Could not reach the server: ", session: "Your session has expired.",
     assign_to: "Assign to", assign: "Assign", ack_due: "acknowledge by", resolve_due: "resolve by", contacts: "Known contacts: ", attachment: "Attachment",
-    kpis: "Figures", period: "Period", day1: "Last 24 hours", day7: "Last 7 days", day30: "Last 30 days",
+    kpis: "Figures", faq: "FAQ", period: "Period", day1: "Last 24 hours", day7: "Last 7 days", day30: "Last 30 days",
     day90: "Last 90 days", by_agent: "Ratings by staff member", by_category: "Tickets by category", ratings: "Ratings",
     average: "Average", count: "Tickets", opened: "Tickets opened", ack_on_time: "Acknowledged on time",
     resolved_on_time: "Resolved on time", overdue_now: "Open and overdue now", time_to_ack: "Time to acknowledge",
@@ -36,7 +39,7 @@
     customer: "Khách", bot: "Bot", staff: "Nhân viên", system: "Hệ thống", note_by: "Ghi chú", owner: "Phụ trách",
     channel: "Kênh", open: "Mở", error: "Không kết nối được máy chủ: ", session: "Phiên đăng nhập đã hết hạn.",
     assign_to: "Giao cho", assign: "Giao", ack_due: "hạn tiếp nhận", resolve_due: "hạn xử lý", contacts: "Liên hệ đã biết: ", attachment: "Tệp đính kèm",
-    kpis: "Thống kê", period: "Khoảng thời gian", day1: "24 giờ qua", day7: "7 ngày qua", day30: "30 ngày qua",
+    kpis: "Thống kê", faq: "FAQ", period: "Khoảng thời gian", day1: "24 giờ qua", day7: "7 ngày qua", day30: "30 ngày qua",
     day90: "90 ngày qua", by_agent: "Đánh giá theo nhân viên", by_category: "Phiếu theo loại", ratings: "Lượt đánh giá",
     average: "Trung bình", count: "Số phiếu", opened: "Phiếu mới", ack_on_time: "Tiếp nhận đúng hạn",
     resolved_on_time: "Xử lý đúng hạn", overdue_now: "Đang quá hạn", time_to_ack: "Thời gian tiếp nhận",
@@ -78,7 +81,13 @@
       .then(function (response) {
         if (response.status === 401) { window.location.href = "/desk/login?e=expired"; throw new Error(T.session); }
         return response.json().then(function (data) {
-          if (!response.ok) throw new Error(data.error || response.status);
+          if (!response.ok) {
+            // The FAQ tab shows field errors (422) and conflicts (409) from the rest of the answer.
+            var error = new Error(data.error || response.status);
+            error.status = response.status;
+            error.data = data;
+            throw error;
+          }
           return data;
         });
       });
@@ -226,7 +235,7 @@
     api("POST", "/api/conversations/" + encodeURIComponent(current) + "/claim", {agent: agent})
       .then(function () { return Promise.all([openConversation(current), refreshLists()]); }).catch(failed);
   });
-  api("GET", "/api/staff").then(function (members) {
+  if (may("conversations")) api("GET", "/api/staff").then(function (members) {
     members.forEach(function (m) {
       if (m.name !== ME) $("assignee").appendChild(el("option", {"value": m.name}, m.display_name + " (" + m.name + ")"));
     });
@@ -336,7 +345,8 @@
   }
   $("kpi-period").addEventListener("change", refreshKpis);
 
-  var VIEWS = ["queue", "tickets", "kpis"];
+  var VIEW_PERMISSION = {queue: "conversations", tickets: "tickets", kpis: "figures", faq: "faq"};
+  var VIEWS = Object.keys(VIEW_PERMISSION).filter(function (v) { return may(VIEW_PERMISSION[v]); });
   function showView(name) {
     VIEWS.forEach(function (v) {
       $("view-" + v).hidden = name !== v;
@@ -344,15 +354,27 @@
     });
     if (name === "tickets") refreshTickets();
     if (name === "kpis") refreshKpis();
+    if (name === "faq" && window.hotroDesk.showFaq) window.hotroDesk.showFaq();
   }
-  VIEWS.forEach(function (v) { $("tab-" + v).addEventListener("click", function () { showView(v); }); });
+  VIEWS.forEach(function (v) {
+    $("tab-" + v).hidden = false;
+    $("tab-" + v).addEventListener("click", function () { showView(v); });
+  });
+
+  // Shared with desk-faq.js (the FAQ tab), which sets showFaq.
+  window.hotroDesk = {api: api, el: el, clear: clear, status: status, failed: failed, when: when, EN: EN,
+                      showView: showView};
 
   // Polling keeps the desk simple and correct behind any proxy; every 3 s is plenty for a chat queue.
   function tick() {
-    if (document.hidden) return;
+    if (document.hidden || !may("conversations")) return;
     refreshLists();
     if (current && !$("view-queue").hidden) openConversation(current, true);
   }
-  refreshLists();
-  setInterval(tick, 3000);
+  // After desk-faq.js has run (scripts at the end of the body run before this event).
+  document.addEventListener("DOMContentLoaded", function () {
+    if (VIEWS.length) showView(VIEWS[0]);
+    if (may("conversations")) refreshLists();
+    setInterval(tick, 3000);
+  });
 })();
