@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.conversation.core import ConversationCore
 from bot.conversation.guard import Limits
 from bot.conversation.rasa import RasaClient
+from bot.gateway.health import HealthMonitor, add_health, standard_monitor
 from bot.gateway.origins import allowed_origins
 from bot.gateway.web_channel import WebChannel, json_error
 from bot.internal_auth import GATEWAY_SECRET_ENV, connect_host
@@ -37,9 +38,11 @@ def build_core(conversations: ConversationService, rasa_url: str, token: str = "
 
 
 def create_app(core: ConversationCore, factory=None, *, redis_url: Optional[str] = None,
-               upload_dir: Optional[Path] = None, origins: FrozenSet[str] = frozenset()) -> web.Application:
+               upload_dir: Optional[Path] = None, origins: FrozenSet[str] = frozenset(),
+               health: Optional[HealthMonitor] = None) -> web.Application:
     """`factory`: the database, for the staff API and desk; `redis_url`: share deliveries with other instances;
-    `upload_dir`: where customers' files go; `origins`: the shop's sites that may embed the widget."""
+    `upload_dir`: where customers' files go; `origins`: the shop's sites that may embed the widget;
+    `health`: what GET /health reports on (bot/gateway/health.py)."""
     from bot.gateway.security_headers import add_security_headers
     from bot.gateway.uploads import add_uploads
     from bot.services.uploads import UploadStore
@@ -70,7 +73,7 @@ def create_app(core: ConversationCore, factory=None, *, redis_url: Optional[str]
 
     app.on_startup.append(start_core)
     app.on_cleanup.append(close_core)
-    app.router.add_get("/health", health)
+    add_health(app, health)
     app.router.add_get("/", _file("index.html"))
     app.router.add_get("/widget.js", _file("widget.js"))
     WebChannel(core, origins).add_routes(app)
@@ -114,10 +117,6 @@ def _file(name: str):
     return serve
 
 
-async def health(_request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
-
-
 class AccessLogger(AbstractAccessLogger):
     """Method, path and status: never the query string, which carries conversation ids on some routes."""
 
@@ -138,8 +137,9 @@ def main() -> None:
     limits = Limits(max_message_chars=int(os.environ.get("HOTRO_MAX_MESSAGE_CHARS", "2000")))
     core = build_core(ConversationService(factory), rasa_url, os.environ.get("RASA_TOKEN", ""),
                       os.environ.get(GATEWAY_SECRET_ENV, ""), limits)
-    app = create_app(core, factory, redis_url=os.environ.get("HOTRO_REDIS_URL") or None,
-                     upload_dir=settings.upload_dir, origins=allowed_origins())
+    redis_url = os.environ.get("HOTRO_REDIS_URL") or None
+    app = create_app(core, factory, redis_url=redis_url, upload_dir=settings.upload_dir, origins=allowed_origins(),
+                     health=standard_monitor(os.environ, rasa_url, factory, core, redis_url))
     from bot.channels.telegram.setup import add_telegram
 
     add_telegram(app, core, factory)  # when TELEGRAM_BOT_TOKEN is set
