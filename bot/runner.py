@@ -65,7 +65,7 @@ class Stack:
     def gateway_url(self) -> str:
         return f"http://127.0.0.1:{self.gateway_port}"
 
-    def _spawn(self, name: str, args: List[str], env: Dict[str, str] = None, ready_url: str = "") -> subprocess.Popen:
+    def spawn(self, name: str, args: List[str], env: Dict[str, str] = None, ready_url: str = "") -> subprocess.Popen:
         # The stack's env is complete (whoever built it loaded .env or chose not to, like the
         # tests): the children must not fill its gaps from the repository's .env.
         env = dict(env or self.env, **{ENV_FILE_VARIABLE: os.devnull})
@@ -117,20 +117,12 @@ class Stack:
         self.spawn_action_server()
         endpoints = write_endpoints(self.env, self.log_dir.parent / "rasa-endpoints.yml")
         for index, port in enumerate([self.rasa_port, *self.more_rasa_ports]):
-            rasa_args = [
-                str(VENV_BIN / "rasa"), "run", "--enable-api", "--port", str(port),
-                "--interface", internal_host(self.env),
-                "--model", str(self.model), "--endpoints", str(endpoints),
-                "--credentials", str(ROOT / "credentials.yml"),
-            ]
-            token = self.env.get("RASA_TOKEN")
-            if token:
-                rasa_args += ["--auth-token", token]
-            self._spawn("rasa" if index == 0 else f"rasa-{port}", rasa_args,
-                        ready_url=rasa_ready_url(f"http://{connect_host(self.env)}:{port}", token))
+            self.spawn("rasa" if index == 0 else f"rasa-{port}", rasa_command(port, self.env, self.model, endpoints),
+                       env=rasa_env(self.env),
+                       ready_url=rasa_ready_url(f"http://{connect_host(self.env)}:{port}", self.env.get("RASA_TOKEN")))
         if self.gateway_port:
             gateway_env = dict(self.env, GATEWAY_PORT=str(self.gateway_port), RASA_URL=self.rasa_url)
-            self._spawn("gateway", [sys.executable, "-m", "bot.gateway"], env=gateway_env,
+            self.spawn("gateway", [sys.executable, "-m", "bot.gateway"], env=gateway_env,
                         ready_url=f"{self.gateway_url}/health")
         try:
             self.wait_ready(timeout)
@@ -140,7 +132,7 @@ class Stack:
         return self
 
     def spawn_action_server(self, log_name: str = "actions") -> subprocess.Popen:
-        return self._spawn(log_name, action_server_command(self.action_port, internal_host(self.env)),
+        return self.spawn(log_name, action_server_command(self.action_port, internal_host(self.env)),
                            ready_url=f"{self.action_url}/health")
 
     def wait_ready(self, timeout: float) -> None:
@@ -212,6 +204,25 @@ class Stack:
 
 def action_server_command(port: int, host: str) -> List[str]:
     return [sys.executable, "-m", "bot.action_server", "--port", str(port), "--host", host]
+
+
+def rasa_command(port: int, env: Dict[str, str], model: Path, endpoints: Path) -> List[str]:
+    args = [
+        str(VENV_BIN / "rasa"), "run", "--enable-api", "--port", str(port), "--interface", internal_host(env),
+        "--model", str(model), "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml"),
+    ]
+    if env.get("RASA_TOKEN"):
+        args += ["--auth-token", env["RASA_TOKEN"]]
+    return args
+
+
+def rasa_env(env: Dict[str, str]) -> Dict[str, str]:
+    """Rasa's environment. A Rasa killed while working on a conversation leaves its Redis lock behind, and
+    the others wait for that conversation until the lock expires (60 s by default): expire it when the
+    gateway stops waiting for an answer anyway (RasaClient's 30 s), since nothing can use it after that."""
+    from bot.conversation.rasa import TIMEOUT
+
+    return dict(env, TICKET_LOCK_LIFETIME=env.get("TICKET_LOCK_LIFETIME") or str(int(TIMEOUT.total)))
 
 
 def rasa_ready_url(rasa_url: str, token: Optional[str]) -> str:
