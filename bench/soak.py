@@ -51,7 +51,7 @@ from sqlalchemy import create_engine, func, select, text
 from bot.channels.common import APOLOGY
 from bot.config import ROOT
 from bot.rasa_endpoints import write_endpoints
-from bot.runner import Stack, action_server_command, answers, free_port, rasa_command, rasa_env, rasa_ready_url
+from bot.runner import Stack, action_server_command, answers, free_port, rasa_command, rasa_ready_url
 from bot.services.conversations import ConversationService
 from bot.services.tickets import TicketService
 from bot.settings_env import ENV_FILE_VARIABLE
@@ -108,6 +108,7 @@ class Log:
         self.complaints: List[Complaint] = []
         self.events: List[Tuple[float, str]] = []  # (soak time, what the supervisor or the soak did)
         self.failed_opens: Counter = Counter()  # widget chats that could not be opened, by error
+        self.loads: List[float] = []  # the machine's 1-minute load average, every 15 s
 
     def now(self) -> float:
         return time.monotonic() - self.began
@@ -470,7 +471,7 @@ class System:
                         ready_url=f"http://127.0.0.1:{port}/health")
         for n in (1, 2):
             port = ports[f"rasa-{n}"]
-            stack.spawn(f"rasa-{n}", rasa_command(port, env, MODEL, endpoints), env=rasa_env(env),
+            stack.spawn(f"rasa-{n}", rasa_command(port, MODEL, endpoints),
                         ready_url=rasa_ready_url(f"http://127.0.0.1:{port}", env["RASA_TOKEN"]))
         for n in (1, 2):
             port = ports[f"gateway-{n}"]
@@ -570,6 +571,13 @@ async def drive(system: System, log: Log, telegram: FakeTelegram, faults: List[F
         for n in range(counts["telegram"]):
             customers.append(TelegramCustomer(n, log, pacer, stop, telegram=telegram))
         tasks = [asyncio.create_task(c.run()) for c in customers]
+
+        async def watch_load() -> None:  # the machine is shared: its load explains slow minutes
+            while True:
+                log.loads.append(os.getloadavg()[0])
+                await asyncio.sleep(15)
+
+        watcher = asyncio.create_task(watch_load())
         for fault in faults:
             await asyncio.sleep(max(0.0, fault.at - log.now()))
             await inject(fault, system, log, admin_url, db_name)
@@ -580,6 +588,7 @@ async def drive(system: System, log: Log, telegram: FakeTelegram, faults: List[F
         for task in pending:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        watcher.cancel()
         for customer in customers:
             await customer.end()
 
@@ -714,7 +723,8 @@ def report(log: Log, faults: List[Fault], seconds: float, rate: float, audit_res
         "# Soak test: the production configuration under faults",
         "",
         f"`make soak` on {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M')} UTC, {platform.node()} "
-        f"({os.cpu_count()} CPUs, shared with other work): {total_minutes:.0f} minutes, "
+        f"({os.cpu_count()} CPUs, shared with other work: load average {statistics.mean(log.loads or [0]):.1f} "
+        f"on average, {max(log.loads or [0]):.1f} at most): {total_minutes:.0f} minutes, "
         f"{len(records)} customer messages ({sent_rate:.1f}/s offered at {rate:g}/s), "
         f"{len(log.complaints)} complaints started, over REST, the widget's WebSocket and Telegram.",
         "",
@@ -763,6 +773,9 @@ def report(log: Log, faults: List[Fault], seconds: float, rate: float, audit_res
             f"{fmt_s(before)} | {fmt_s(during)} | {fmt_s(after)} |")
     confirmed = [c for c in log.complaints if c.code]
     lines += [
+        f"| **all** | {totals['sent']} | {totals['answered']} | {totals['apology']} | {totals['errors']} | "
+        f"**{totals['lost']}** | **{totals['tickets_lost']} / {totals['tickets_doubled']}** | "
+        f"**{totals['tg_lost']}** / {totals['tg_twice']} | | | | | |",
         "",
         "Per channel, the whole run (a Telegram message without any answer within "
         f"{ANSWER_TIMEOUT:.0f} s is an error, and a lost reply):",
@@ -777,10 +790,6 @@ def report(log: Log, faults: List[Fault], seconds: float, rate: float, audit_res
                      f"{sum(r.outcome == 'apology' for r in mine)} | {sum(r.outcome == 'error' for r in mine)} | "
                      f"{fmt_s(statistics.median(latencies) if latencies else None)} | {fmt_s(p95(latencies))} |")
     lines += [
-        "",
-        f"| **all** | {totals['sent']} | {totals['answered']} | {totals['apology']} | {totals['errors']} | "
-        f"**{totals['lost']}** | **{totals['tickets_lost']} / {totals['tickets_doubled']}** | "
-        f"**{totals['tg_lost']}** / {totals['tg_twice']} | | | | | |",
         "",
         f"- Complaints that reached confirmation and were told a ticket code: {len(confirmed)} "
         f"(REST {sum(c.channel == 'rest' for c in confirmed)}, widget {sum(c.channel == 'web' for c in confirmed)}, "

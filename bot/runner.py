@@ -27,9 +27,6 @@ from bot.rasa_endpoints import write_endpoints
 from bot.settings_env import ENV_FILE_VARIABLE
 from bot.supervisor import FATAL, RestartPolicy, Supervisor
 
-VENV_BIN = Path(sys.executable).parent
-
-
 def free_port() -> int:
     """A TCP port nobody listens on right now (for tests and the benchmark)."""
     with socket.socket() as s:
@@ -117,8 +114,7 @@ class Stack:
         self.spawn_action_server()
         endpoints = write_endpoints(self.env, self.log_dir.parent / "rasa-endpoints.yml")
         for index, port in enumerate([self.rasa_port, *self.more_rasa_ports]):
-            self.spawn("rasa" if index == 0 else f"rasa-{port}", rasa_command(port, self.env, self.model, endpoints),
-                       env=rasa_env(self.env),
+            self.spawn("rasa" if index == 0 else f"rasa-{port}", rasa_command(port, self.model, endpoints),
                        ready_url=rasa_ready_url(f"http://{connect_host(self.env)}:{port}", self.env.get("RASA_TOKEN")))
         if self.gateway_port:
             gateway_env = dict(self.env, GATEWAY_PORT=str(self.gateway_port), RASA_URL=self.rasa_url)
@@ -206,23 +202,10 @@ def action_server_command(port: int, host: str) -> List[str]:
     return [sys.executable, "-m", "bot.action_server", "--port", str(port), "--host", host]
 
 
-def rasa_command(port: int, env: Dict[str, str], model: Path, endpoints: Path) -> List[str]:
-    args = [
-        str(VENV_BIN / "rasa"), "run", "--enable-api", "--port", str(port), "--interface", internal_host(env),
-        "--model", str(model), "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml"),
-    ]
-    if env.get("RASA_TOKEN"):
-        args += ["--auth-token", env["RASA_TOKEN"]]
-    return args
-
-
-def rasa_env(env: Dict[str, str]) -> Dict[str, str]:
-    """Rasa's environment. A Rasa killed while working on a conversation leaves its Redis lock behind, and
-    the others wait for that conversation until the lock expires (60 s by default): expire it when the
-    gateway stops waiting for an answer anyway (RasaClient's 30 s), since nothing can use it after that."""
-    from bot.conversation.rasa import TIMEOUT
-
-    return dict(env, TICKET_LOCK_LIFETIME=env.get("TICKET_LOCK_LIFETIME") or str(int(TIMEOUT.total)))
+def rasa_command(port: int, model: Path, endpoints: Path) -> List[str]:
+    """bot/rasa_run.py: RASA_TOKEN and the internal host come from the environment, not the command line."""
+    return [sys.executable, "-m", "bot.rasa_run", "--port", str(port), "--model", str(model),
+            "--endpoints", str(endpoints)]
 
 
 def rasa_ready_url(rasa_url: str, token: Optional[str]) -> str:
