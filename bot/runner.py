@@ -268,7 +268,8 @@ hotro is running.
   Support desk:            http://localhost:{gateway_port}/desk
                            (first account: .venv/bin/python -m bot staff add NAME)
   Tickets:                 .venv/bin/python -m bot tickets list
-Press Ctrl-C to stop.
+  Health of each part:     curl -s http://localhost:{gateway_port}/health
+A part that stops is started again (var/log/supervisor.log). Press Ctrl-C to stop.
 """,
         flush=True,
     )
