@@ -19,18 +19,24 @@ logger = logging.getLogger(__name__)
 MISS_RESPONSES = ("utter_fallback_rephrase", "utter_fallback_offer_human")
 
 
-def previous_turn_missed(events: List[Dict[str, Any]]) -> bool:
-    """Whether the bot's reply to the customer's previous message was a "didn't understand"."""
+def previous_turn(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """What happened between the customer's previous message and their latest one (the bot's last answer), latest first."""
+    turn: List[Dict[str, Any]] = []
     in_previous_turn = False
     for event in reversed(events):
         if event.get("event") == "user":
             if in_previous_turn:
-                return False
+                break
             in_previous_turn = True
-        elif in_previous_turn and event.get("event") == "bot":
-            if (event.get("metadata") or {}).get("utter_action") in MISS_RESPONSES:
-                return True
-    return False
+        elif in_previous_turn:
+            turn.append(event)
+    return turn
+
+
+def previous_turn_missed(events: List[Dict[str, Any]]) -> bool:
+    """Whether the bot's reply to the customer's previous message was a "didn't understand"."""
+    return any(event.get("event") == "bot" and (event.get("metadata") or {}).get("utter_action") in MISS_RESPONSES
+               for event in previous_turn(events))
 
 
 class ActionHandleFallback(Action):
@@ -54,13 +60,8 @@ class ActionHandleFallback(Action):
 
 def ticket_filed_in_previous_turn(events: List[Dict[str, Any]]) -> Optional[str]:
     """The code of the ticket the bot filed in answer to the customer's previous message, if it did."""
-    in_previous_turn = False
-    for event in reversed(events):
-        if event.get("event") == "user":
-            if in_previous_turn:
-                return None
-            in_previous_turn = True
-        elif in_previous_turn and event.get("event") == "slot" and event.get("name") == "last_ticket_code":
+    for event in previous_turn(events):
+        if event.get("event") == "slot" and event.get("name") == "last_ticket_code":
             return event.get("value") or None
     return None
 

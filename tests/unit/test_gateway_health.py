@@ -11,17 +11,9 @@ from bot.conversation.core import ConversationCore
 from bot.gateway.health import standard_monitor
 from bot.services.conversations import ConversationService
 from bot.store.db import session_factory
-from tests.serving import gateway_app, serve
+from tests.serving import Ticks, gateway_app, serve
 
 TOKEN = "rasa-token-not-to-be-shown"
-
-
-class Clock:
-    def __init__(self):
-        self.now = 5000.0
-
-    def __call__(self):
-        return self.now
 
 
 class FakePart:
@@ -54,7 +46,7 @@ def scenario(factory, steps):
         rasa, actions = await FakePart().start(), await FakePart().start()
         env = {"RASA_TOKEN": TOKEN, "ACTION_SERVER_URL": f"{actions.url}/webhook", "HOTRO_HEALTH_EVERY": "3600"}
         monitor = standard_monitor(env, rasa.url, factory, None)
-        monitor.clock = Clock()
+        monitor.clock = Ticks()
         app = gateway_app(factory, with_staff=False, health=monitor)
         runner, base = await serve(app)
         try:

@@ -2,16 +2,9 @@
 from __future__ import annotations
 
 from bot.supervisor import BACKOFF, FATAL, RUNNING, STARTING, Part, RestartPolicy, Supervisor
+from tests.serving import Ticks as Clock
 
 POLICY = RestartPolicy(first_delay=1, max_delay=8, stable_after=60, burst=3, interval=600)
-
-
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
 
 
 class FakeProcess:
