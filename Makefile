@@ -15,13 +15,14 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install browser train secrets db run shell test test-unit test-data test-faq test-nlu test-stories test-integration bench faq-bench faq-eval faq-train clean
+.PHONY: help install browser train secrets db run shell test test-unit test-data test-faq test-nlu test-stories test-integration bench faq-bench soak faq-eval faq-train clean
 
 help:
 	@echo "make run    install, train if needed, prepare the database and start hotro"
 	@echo "make test   install, train if needed and run the whole test suite"
 	@echo "make shell  chat with the running bot in this terminal"
 	@echo "make bench  measure latency and throughput (writes bench/results.md)"
+	@echo "make soak   the production configuration under load with faults injected (writes bench/soak.md)"
 	@echo "make faq-eval   FAQ checks and retrieval accuracy on held-out paraphrases"
 	@echo "make faq-bench  FAQ rebuild time, latency and memory at 50, 200 and 1,000 entries (bench/faq-scale.md)"
 	@echo "make faq-train  (optional) fold FAQ questions into the NLU data and retrain"
@@ -114,6 +115,16 @@ bench: $(STAMPS)/venv $(MODEL) faq-bench
 # Generates FAQs of 50, 200 and 1,000 entries itself; FAQ_BENCH_OLD=1 also times the previous index.
 faq-bench: $(STAMPS)/venv
 	$(PY) -m bench.faq_scale
+
+# The production configuration for SOAK_MINUTES (10) at SOAK_RATE messages/s (12) while processes are
+# killed (bench/soak.py). PostgreSQL: the machine's, at 127.0.0.1:5432 with trust auth (SOAK_POSTGRES_URL),
+# a throwaway database. Redis: a redis-server of its own on a free port, since it gets killed.
+# SOAK_FAULTS=rasa,gateway and a shorter SOAK_MINUTES for a quick run (written to var/soak.md).
+soak: $(STAMPS)/venv $(MODEL)
+	@command -v redis-server >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q redis-server; \
+	  else echo "the soak needs redis-server: sudo apt-get install redis-server"; exit 1; fi; }
+	$(PY) -m bench.soak
 
 clean:
 	rm -rf $(STAMPS) results models

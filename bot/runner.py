@@ -1,7 +1,8 @@
-"""Start the action server and the Rasa server together; Ctrl-C stops both.
+"""Start the action server, Rasa and the gateway together, keep them up; Ctrl-C stops them all.
 
-Used by `make run` and by the integration tests and benchmark, so all of them
-run the same processes with the same settings.
+Used by `make run` and by the integration tests, the benchmark and the soak, so all of them run
+the same processes with the same settings. `make run` supervises them (bot/supervisor.py): a
+process that dies is restarted with back-off while the others keep serving.
 """
 from __future__ import annotations
 
@@ -13,18 +14,18 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List
+from functools import partial
+from typing import Dict, List, Optional
 
 from bot.config import ROOT
 from bot.internal_auth import ACTION_SECRET_ENV, GATEWAY_SECRET_ENV, connect_host, gateway_headers, internal_host
 from bot.rasa_endpoints import write_endpoints
 from bot.settings_env import ENV_FILE_VARIABLE
-
-VENV_BIN = Path(sys.executable).parent
-
+from bot.supervisor import FATAL, RestartPolicy, Supervisor
 
 def free_port() -> int:
     """A TCP port nobody listens on right now (for tests and the benchmark)."""
@@ -45,6 +46,9 @@ class Stack:
     more_rasa_ports: List[int] = field(default_factory=list)
     processes: List[subprocess.Popen] = field(default_factory=list)
     names: Dict[int, str] = field(default_factory=dict)  # pid -> log name
+    # log name -> (command, environment, URL that answers 200 once it serves): how to start it again.
+    launches: Dict[str, tuple] = field(default_factory=dict)
+    supervisor: Optional[Supervisor] = None
 
     @property
     def rasa_url(self) -> str:
@@ -58,18 +62,47 @@ class Stack:
     def gateway_url(self) -> str:
         return f"http://127.0.0.1:{self.gateway_port}"
 
-    def _spawn(self, name: str, args: List[str], env: Dict[str, str] = None) -> subprocess.Popen:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_dir / f"{name}.log", "ab")
+    def spawn(self, name: str, args: List[str], env: Dict[str, str] = None, ready_url: str = "") -> subprocess.Popen:
         # The stack's env is complete (whoever built it loaded .env or chose not to, like the
         # tests): the children must not fill its gaps from the repository's .env.
         env = dict(env or self.env, **{ENV_FILE_VARIABLE: os.devnull})
-        proc = subprocess.Popen(
-            args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        self.launches[name] = (args, env, ready_url)
+        proc = self._launch(name)
         self.processes.append(proc)
         self.names[proc.pid] = name
         return proc
+
+    def _launch(self, name: str) -> subprocess.Popen:
+        args, env, _ = self.launches[name]
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.log_dir / f"{name}.log", "ab") as log:  # the child keeps its own copy of the descriptor
+            return subprocess.Popen(
+                args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+
+    def supervise(self, policy: Optional[RestartPolicy] = None, say=None, every: float = 0.5) -> Supervisor:
+        """From now on, restart whichever process exits (bot/supervisor.py); the running supervisor."""
+        supervisor = Supervisor(say or self._say, on_restart=self._replaced)
+        policy = policy or RestartPolicy.from_env(self.env)
+        for proc in list(self.processes):
+            name = self.names[proc.pid]
+            ready_url = self.launches[name][2]
+            supervisor.add(name, proc, partial(self._launch, name), policy,
+                           ready=partial(answers, ready_url) if ready_url else None)
+        self.supervisor = supervisor.start(every)
+        return supervisor
+
+    def _replaced(self, name: str, old: subprocess.Popen, new: subprocess.Popen) -> None:
+        self.processes[:] = [new if proc is old else proc for proc in self.processes]
+        self.names[new.pid] = name
+
+    def _say(self, sentence: str) -> None:
+        """Crashes and restarts: on the terminal and in supervisor.log, with the time."""
+        line = f"{time.strftime('%Y-%m-%d %H:%M:%S')} {sentence}"
+        print(line, file=sys.stderr, flush=True)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.log_dir / "supervisor.log", "a", encoding="utf-8") as log:
+            log.write(line + "\n")
 
     def start(self, timeout: float = 180.0) -> "Stack":
         for name in (GATEWAY_SECRET_ENV, ACTION_SECRET_ENV):
@@ -81,19 +114,12 @@ class Stack:
         self.spawn_action_server()
         endpoints = write_endpoints(self.env, self.log_dir.parent / "rasa-endpoints.yml")
         for index, port in enumerate([self.rasa_port, *self.more_rasa_ports]):
-            rasa_args = [
-                str(VENV_BIN / "rasa"), "run", "--enable-api", "--port", str(port),
-                "--interface", internal_host(self.env),
-                "--model", str(self.model), "--endpoints", str(endpoints),
-                "--credentials", str(ROOT / "credentials.yml"),
-            ]
-            token = self.env.get("RASA_TOKEN")
-            if token:
-                rasa_args += ["--auth-token", token]
-            self._spawn("rasa" if index == 0 else f"rasa-{port}", rasa_args)
+            self.spawn("rasa" if index == 0 else f"rasa-{port}", rasa_command(port, self.model, endpoints),
+                       ready_url=rasa_ready_url(f"http://{connect_host(self.env)}:{port}", self.env.get("RASA_TOKEN")))
         if self.gateway_port:
             gateway_env = dict(self.env, GATEWAY_PORT=str(self.gateway_port), RASA_URL=self.rasa_url)
-            self._spawn("gateway", [sys.executable, "-m", "bot.gateway"], env=gateway_env)
+            self.spawn("gateway", [sys.executable, "-m", "bot.gateway"], env=gateway_env,
+                        ready_url=f"{self.gateway_url}/health")
         try:
             self.wait_ready(timeout)
         except BaseException:
@@ -102,7 +128,8 @@ class Stack:
         return self
 
     def spawn_action_server(self, log_name: str = "actions") -> subprocess.Popen:
-        return self._spawn(log_name, action_server_command(self.action_port, internal_host(self.env)))
+        return self.spawn(log_name, action_server_command(self.action_port, internal_host(self.env)),
+                           ready_url=f"{self.action_url}/health")
 
     def wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -158,6 +185,8 @@ class Stack:
         raise TimeoutError(f"Rasa at {rasa_url} did not load its model in {timeout:.0f}s; see {self.log_dir}")
 
     def stop(self) -> None:
+        if self.supervisor is not None:
+            self.supervisor.stop()  # nothing is restarted while everything stops
         for proc in self.processes:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
@@ -171,6 +200,25 @@ class Stack:
 
 def action_server_command(port: int, host: str) -> List[str]:
     return [sys.executable, "-m", "bot.action_server", "--port", str(port), "--host", host]
+
+
+def rasa_command(port: int, model: Path, endpoints: Path) -> List[str]:
+    """bot/rasa_run.py: RASA_TOKEN and the internal host come from the environment, not the command line."""
+    return [sys.executable, "-m", "bot.rasa_run", "--port", str(port), "--model", str(model),
+            "--endpoints", str(endpoints)]
+
+
+def rasa_ready_url(rasa_url: str, token: Optional[str]) -> str:
+    """Rasa's /status answers 200 only once the model is loaded (409 before), unlike "/"."""
+    return f"{rasa_url}/status" + (f"?token={urllib.parse.quote(token)}" if token else "")
+
+
+def answers(url: str, timeout: float = 1.0) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status == 200
+    except (OSError, ValueError):
+        return False
 
 
 def _interrupt(_signum, _frame) -> None:
@@ -220,14 +268,18 @@ hotro is running.
   Support desk:            http://localhost:{gateway_port}/desk
                            (first account: .venv/bin/python -m bot staff add NAME)
   Tickets:                 .venv/bin/python -m bot tickets list
-Press Ctrl-C to stop.
+  Health of each part:     curl -s http://localhost:{gateway_port}/health
+A part that stops is started again (var/log/supervisor.log). Press Ctrl-C to stop.
 """,
         flush=True,
     )
+    supervisor = stack.supervise()
     try:
-        while all(p.poll() is None for p in stack.processes):
+        # The gateway given up means no customer is answered at all: say so with the exit status,
+        # for whatever runs `make run` (a shell loop, a container's restart policy).
+        while supervisor.state("gateway") != FATAL:
             time.sleep(1)
-        print("a process stopped; shutting down (see var/log/)", file=sys.stderr)
+        print("the gateway cannot be kept up; stopping (see var/log/)", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("\nstopping ...")

@@ -53,6 +53,16 @@ class Clock:
         return self
 
 
+class Ticks:
+    """A monotonic clock moved by hand (`ticks.now += 5`), for code that measures durations."""
+
+    def __init__(self, start: float = 1000.0):
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+
 class FakeRasa:
     """Answers like Rasa's REST channel (only with the gateway's secret): `answer(body)` gives the replies.
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action
 from rasa_sdk.events import EventType, SlotSet
@@ -19,18 +19,24 @@ logger = logging.getLogger(__name__)
 MISS_RESPONSES = ("utter_fallback_rephrase", "utter_fallback_offer_human")
 
 
-def previous_turn_missed(events: List[Dict[str, Any]]) -> bool:
-    """Whether the bot's reply to the customer's previous message was a "didn't understand"."""
+def previous_turn(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """What happened between the customer's previous message and their latest one (the bot's last answer), latest first."""
+    turn: List[Dict[str, Any]] = []
     in_previous_turn = False
     for event in reversed(events):
         if event.get("event") == "user":
             if in_previous_turn:
-                return False
+                break
             in_previous_turn = True
-        elif in_previous_turn and event.get("event") == "bot":
-            if (event.get("metadata") or {}).get("utter_action") in MISS_RESPONSES:
-                return True
-    return False
+        elif in_previous_turn:
+            turn.append(event)
+    return turn
+
+
+def previous_turn_missed(events: List[Dict[str, Any]]) -> bool:
+    """Whether the bot's reply to the customer's previous message was a "didn't understand"."""
+    return any(event.get("event") == "bot" and (event.get("metadata") or {}).get("utter_action") in MISS_RESPONSES
+               for event in previous_turn(events))
 
 
 class ActionHandleFallback(Action):
@@ -65,14 +71,40 @@ def _faq_or_respond(dispatcher, tracker, response: str) -> None:
         dispatcher.utter_message(response=response)
 
 
+def ticket_filed_in_previous_turn(events: List[Dict[str, Any]]) -> Optional[str]:
+    """The code of the ticket the bot filed in answer to the customer's previous message, if it did."""
+    for event in previous_turn(events):
+        if event.get("event") == "slot" and event.get("name") == "last_ticket_code":
+            return event.get("value") or None
+    return None
+
+
+ALREADY_FILED = {
+    "vi": "Khiếu nại của bạn đã được ghi nhận với mã {code}, bạn không cần gửi lại. Bạn có thể hỏi "
+          "\"kiểm tra phiếu {code}\" bất cứ lúc nào.",
+    "en": "Your complaint is already filed as {code}; there is no need to send it again. You can ask to "
+          "\"check {code}\" at any time.",
+}
+
+
 class ActionHowCanHelp(Action):
     """A yes/no or cancel with nothing to answer: offer the options again, unless the NLU
-    was unsure and the FAQ has a confident answer to what was typed."""
+    was unsure and the FAQ has a confident answer to what was typed.
+
+    A yes right after a ticket was filed is a customer who never saw the ticket's code (the answer was
+    lost: a gateway killed mid-way, a dropped connection) confirming again: tell them the code, or they
+    file the same complaint twice.
+    """
 
     def name(self) -> Text:
         return "action_how_can_help"
 
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
+        intent, _ = tu.latest_intent(tracker)
+        code = ticket_filed_in_previous_turn(tracker.events) if intent == "affirm" else None
+        if code:
+            dispatcher.utter_message(text=ALREADY_FILED[tu.language(tracker)].format(code=code))
+            return [SlotSet("offered_human", False)]
         _faq_or_respond(dispatcher, tracker, "utter_how_can_help")
         return [SlotSet("offered_human", False)]
 

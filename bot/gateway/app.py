@@ -20,6 +20,7 @@ from bot.conversation.core import ConversationCore
 from bot.conversation.guard import Limits
 from bot.conversation.rasa import RasaClient
 from bot.gateway.limits import GatewayLimits
+from bot.gateway.health import HealthMonitor, add_health, standard_monitor
 from bot.gateway.origins import allowed_origins
 from bot.gateway.client_address import TRUSTED_PROXIES, parse_trusted
 from bot.gateway.web_channel import WebChannel, json_error
@@ -40,11 +41,13 @@ def build_core(conversations: ConversationService, rasa_url: str, token: str = "
 
 def create_app(core: ConversationCore, factory=None, *, redis_url: Optional[str] = None,
                upload_dir: Optional[Path] = None, origins: FrozenSet[str] = frozenset(),
-               limits: Optional[GatewayLimits] = None, faq_dir: Optional[Path] = None) -> web.Application:
+               limits: Optional[GatewayLimits] = None, faq_dir: Optional[Path] = None,
+               health: Optional[HealthMonitor] = None) -> web.Application:
     """`factory`: the database, for the staff API and desk; `redis_url`: share deliveries with other instances;
     `upload_dir`: where customers' files go; `origins`: the shop's sites that may embed the widget;
     `limits`: per-client limits (default: the default limits, counted in memory, behind HOTRO_TRUSTED_PROXIES);
-    `faq_dir`: the FAQ the desk's editors change (HOTRO_FAQ_DIR by default)."""
+    `faq_dir`: the FAQ the desk's editors change (HOTRO_FAQ_DIR by default);
+    `health`: what GET /health reports on (bot/gateway/health.py)."""
     from bot.gateway.security_headers import add_security_headers
     from bot.gateway.uploads import add_uploads
     from bot.services.uploads import UploadStore
@@ -81,7 +84,7 @@ def create_app(core: ConversationCore, factory=None, *, redis_url: Optional[str]
     app.on_startup.append(start_core)
     app.on_cleanup.append(close_core)
     app.on_cleanup.append(limits.close)
-    app.router.add_get("/health", health)
+    add_health(app, health)
     app.router.add_get("/", _file("index.html"))
     app.router.add_get("/widget.js", _file("widget.js"))
     WebChannel(core, origins, limits).add_routes(app)
@@ -126,10 +129,6 @@ def _file(name: str):
     return serve
 
 
-async def health(_request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
-
-
 class AccessLogger(AbstractAccessLogger):
     """Method, path and status: never the query string, which carries conversation ids on some routes."""
 
@@ -150,9 +149,10 @@ def main() -> None:
     limits = Limits(max_message_chars=int(os.environ.get("HOTRO_MAX_MESSAGE_CHARS", "2000")))
     core = build_core(ConversationService(factory), rasa_url, os.environ.get("RASA_TOKEN", ""),
                       os.environ.get(GATEWAY_SECRET_ENV, ""), limits)
-    app = create_app(core, factory, redis_url=os.environ.get("HOTRO_REDIS_URL") or None,
-                     upload_dir=settings.upload_dir, origins=allowed_origins(), limits=GatewayLimits.from_env(),
-                     faq_dir=settings.faq_dir)
+    redis_url = os.environ.get("HOTRO_REDIS_URL") or None
+    app = create_app(core, factory, redis_url=redis_url, upload_dir=settings.upload_dir, origins=allowed_origins(),
+                     limits=GatewayLimits.from_env(), faq_dir=settings.faq_dir,
+                     health=standard_monitor(os.environ, rasa_url, factory, core, redis_url))
     from bot.channels.telegram.setup import add_telegram
 
     add_telegram(app, core, factory)  # when TELEGRAM_BOT_TOKEN is set

@@ -273,12 +273,17 @@ class TelegramAnnouncement(Base):
 
 
 class TelegramUpdate(Base):
-    """Updates already handled: Telegram re-sends an update when its offset was not confirmed."""
+    """Updates claimed for handling: Telegram re-sends an update when its offset was not confirmed.
+
+    done_at stays empty until the reply is queued: a claim without it belongs to a gateway that died
+    while handling the update, and the next gateway to receive the update takes it over.
+    """
 
     __tablename__ = "telegram_updates"
 
     update_id = Column(BigInteger, primary_key=True, autoincrement=False)
-    created_at = Column(DateTime, nullable=False, default=utcnow)
+    created_at = Column(DateTime, nullable=False, default=utcnow)  # claimed at (taken over at)
+    done_at = Column(DateTime)
 
 
 class TelegramCallback(Base):

@@ -265,3 +265,21 @@ def test_a_did_you_mean_choice_is_recorded_for_editors(database, monkeypatch, tm
         assert (line.kind, line.faq_id, line.question) == ("picked", "delivery-fee", "gửi hàng tốn bao nhiêu, số tôi 0912***678")
     finally:
         registry.faq_library.cache_clear()
+
+
+def test_a_yes_right_after_the_ticket_was_filed_gets_its_code_again():
+    """The answer with the code was lost (a gateway killed mid-way): the customer confirms again."""
+    from bot.actions.conversation import ActionHowCanHelp
+
+    user = {"event": "user", "text": "đúng rồi, gửi đi", "parse_data": {"intent": {"name": "affirm"}}}
+    filed = [user, {"event": "slot", "name": "last_ticket_code", "value": "KN-000378"},
+             {"event": "bot", "text": "… KN-000378 …"}, user]
+    latest = {"text": "đúng rồi, gửi đi", "intent": {"name": "affirm", "confidence": 0.99}, "entities": []}
+    tracker = Tracker("web-x", {"language": "vi"}, latest, filed, False, None, {}, "action_listen")
+    messages, _, _ = run(ActionHowCanHelp(), tracker)
+    assert "KN-000378" in messages[0]["text"] and "không cần gửi lại" in messages[0]["text"]
+    # Later on, a yes is just a yes.
+    later = Tracker("web-x", {"language": "vi"}, latest, filed + [{"event": "bot", "text": "…"}, user],
+                    False, None, {}, "action_listen")
+    messages, _, _ = run(ActionHowCanHelp(), later)
+    assert messages[0]["response"] == "utter_how_can_help"

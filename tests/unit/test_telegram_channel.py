@@ -383,3 +383,58 @@ def test_a_second_gateway_that_only_sends_delivers_staff_replies_without_polling
     # Only the first instance ever polled or touched the webhook.
     assert len(fake_telegram.calls_to("deleteWebhook")) == 1 and polls_before >= 1
     assert TelegramSettings.from_env({"TELEGRAM_BOT_TOKEN": "t", "TELEGRAM_UPDATES": "off"}).receive_updates is False
+
+
+def test_an_update_a_killed_gateway_was_handling_is_handled_by_the_next_poller(db_factory, fake_telegram):
+    """kill -9 between claiming an update and queueing its reply: Telegram sends it again; it must be answered."""
+    from bot.channels.telegram.store import TelegramStore
+
+    user = fake_telegram.user(505, "Giang", "vi")
+    sent = fake_telegram.send_text(user, "đơn DH100001 bị vỡ")
+    update_id = fake_telegram._updates[-1]["update_id"]
+    assert TelegramStore(db_factory).claim_update(update_id)  # the gateway that died held it
+
+    async def scenario(channel, rasa, _url):
+        return (await until(lambda: fake_telegram.sent_to(505), what="the reply"))[0]
+
+    assert run_gateway(db_factory, fake_telegram, scenario)["text"] == f"echo {sent['text']}"
+
+
+def test_an_update_already_answered_is_not_answered_again_after_a_restart(db_factory, fake_telegram):
+    """kill -9 after the reply was queued but before the offset was confirmed: Telegram sends it again."""
+    from bot.channels.telegram.store import TelegramStore
+
+    user = fake_telegram.user(506, "Hai", "vi")
+    fake_telegram.send_text(user, "cảm ơn")
+    update_id = fake_telegram._updates[-1]["update_id"]
+    store = TelegramStore(db_factory)
+    assert store.claim_update(update_id)
+    store.finish_update(update_id)
+    fake_telegram.send_text(user, "tạm biệt")
+
+    async def scenario(channel, rasa, _url):
+        await until(lambda: fake_telegram.sent_to(506), what="the reply to the second message")
+        await asyncio.sleep(1)
+        return [m["text"] for m in fake_telegram.sent_to(506)], [b["message"] for b in rasa.received]
+
+    texts, asked = run_gateway(db_factory, fake_telegram, scenario)
+    assert texts == ["echo tạm biệt"] and asked == ["tạm biệt"]
+
+
+def test_an_unfinished_claim_is_taken_over_once_and_only_when_old_enough(db_factory):
+    from bot.channels.telegram.store import TelegramStore
+    from tests.serving import Clock
+
+    clock = Clock()
+    store = TelegramStore(db_factory, clock)
+    assert store.claim_update(7001)
+    assert not store.claim_update(7001)  # the plain repeat
+    clock.advance(seconds=30)
+    assert not store.claim_update(7001, timedelta(seconds=90))  # its webhook call may still be running
+    clock.advance(seconds=61)
+    taker, late = TelegramStore(db_factory, clock), TelegramStore(db_factory, clock)
+    assert taker.claim_update(7001, timedelta(seconds=90))
+    assert not late.claim_update(7001, timedelta(seconds=90))  # taken over just now: by someone alive
+    taker.finish_update(7001)
+    clock.advance(days=1)
+    assert not store.claim_update(7001, timedelta(0))  # finished: a repeat, whatever its age

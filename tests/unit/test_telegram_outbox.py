@@ -210,3 +210,38 @@ def test_two_outboxes_on_one_database_never_send_a_message_twice(any_db_factory,
     for n, chat in enumerate(chats):
         assert [m["text"] for m in fake_telegram.sent_to(chat)] == [f"{chat}-{i}" for i in range(n, 24, 3)]
     assert {r.status for r in rows(any_db_factory)} == {"sent"}
+
+
+def test_a_lease_held_by_a_dead_process_of_this_machine_is_not_waited_out(db_factory, fake_telegram):
+    """kill -9 in the middle of a send: the restarted gateway sends the chat's replies at once, not two minutes later."""
+    import subprocess
+    import sys
+
+    from bot.channels.telegram.outbox import holder_is_gone, process_space
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    dead = f"{process_space()}:{gone.pid}:deadbeef"
+    alive = f"{process_space()}:1:x"  # init: alive whoever it is
+    elsewhere = f"other-host/1:{gone.pid}:cafe"
+    assert holder_is_gone(dead, process_space())
+    assert not holder_is_gone(elsewhere, process_space()) and not holder_is_gone(alive, process_space())
+
+    store = OutboxStore(db_factory)
+    now = datetime.utcnow()
+    store.add(607, "send_message", {"text": "đã nhận"}, "message", None, now)
+    store.add(607, "send_message", {"text": "câu tiếp"}, "message", None, now)
+    assert store.claim_next(607, dead, now, timedelta(minutes=2)) is not None
+
+    async def restarted():
+        bot = await connected_bot(fake_telegram)
+        outbox = Outbox(OutboxStore(db_factory), bot)  # real time: the lease would hold for two minutes
+        outbox.start()
+        try:
+            await until(lambda: len(fake_telegram.sent_to(607)) == 2, 10, "both replies")
+        finally:
+            await outbox.close()
+            await bot.shutdown()
+
+    asyncio.run(restarted())
+    assert [m["text"] for m in fake_telegram.sent_to(607)] == ["đã nhận", "câu tiếp"]

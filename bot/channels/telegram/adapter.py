@@ -11,6 +11,7 @@ import asyncio
 import hmac
 import logging
 from collections import OrderedDict
+from datetime import timedelta
 from typing import Dict, List, Optional, Set
 
 from aiohttp import web
@@ -38,6 +39,7 @@ logger = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 MAX_ATTEMPTS = 5  # an update that fails this often is given up on (with an apology), not retried forever
+WEBHOOK_TAKE_OVER = timedelta(seconds=90)
 
 
 def make_bot(settings: TelegramSettings) -> Bot:
@@ -189,6 +191,7 @@ class TelegramChannel:
     async def _give_up(self, update: Update) -> None:
         try:
             await asyncio.to_thread(self.store.claim_update, update.update_id)
+            await asyncio.to_thread(self.store.finish_update, update.update_id)
         except Exception:
             pass
         chat = update.effective_chat
@@ -217,8 +220,9 @@ class TelegramChannel:
         return web.json_response({"ok": True})
 
     async def process(self, update: Update) -> None:
-        """Handle one update once: a repeated update_id is skipped; a failed one can be handled again."""
-        if not await asyncio.to_thread(self.store.claim_update, update.update_id):
+        """Handle one update once: a repeated update_id is skipped; a failed one can be handled again, and so
+        can one whose gateway died before finishing it (else that customer would never get an answer)."""
+        if not await asyncio.to_thread(self.store.claim_update, update.update_id, self._take_over_after()):
             return
         try:
             await self._dispatch(update)
@@ -228,6 +232,19 @@ class TelegramChannel:
             except Exception:
                 logger.exception("could not release Telegram update %s", update.update_id)
             raise
+        try:
+            await asyncio.to_thread(self.store.finish_update, update.update_id)
+        except Exception:  # the offset is confirmed all the same, so Telegram does not send it again
+            logger.exception("could not mark Telegram update %s handled", update.update_id)
+
+    def _take_over_after(self) -> timedelta:
+        """How old an unfinished claim must be before it is someone else's to finish.
+
+        A long poller handles each batch to the end before asking for the next, and Telegram allows one
+        poller per bot: an unfinished claim it receives again was its predecessor's, who died. Webhook
+        calls arrive at any instance at any time: wait out the longest a live one may take (Rasa's 30 s).
+        """
+        return WEBHOOK_TAKE_OVER if self.settings.webhook_url else timedelta(0)
 
     async def _dispatch(self, update: Update) -> None:
         staff_chat = self.settings.staff_chat_id

@@ -10,7 +10,9 @@ gateway on the same database) sends them. What must follow a send (a staff card
 learning its message id) is data in the row, so it survives a restart too.
 
 Delivery is at least once: a gateway that dies after Telegram accepted a message
-but before recording it sends that message again once its lease has expired.
+but before recording it sends that message again once its lease has expired. A
+lease held by a process that is gone from this machine is not waited out: the
+chat's replies would all queue behind it for the lease's two minutes.
 Button-press answers only matter for seconds, so they stay in memory.
 """
 from __future__ import annotations
@@ -41,6 +43,30 @@ CALLBACK_DELAYS = (0.5, 1.0, 2.0)
 BLOCKED, REFUSED, UNREACHABLE = "blocked", "refused", "unreachable"  # why a send was given up  # a button's spinner is only worth answering for a few seconds
 
 Send = Callable[[], Awaitable[object]]
+
+
+def process_space() -> str:
+    """This machine and PID namespace: where a lease holder's pid means something (a container has its own)."""
+    try:
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        namespace = 0
+    return f"{socket.gethostname()[:30]}/{namespace}"
+
+
+def holder_is_gone(owner: str, here: str) -> bool:
+    """Whether the lease holder `owner` (process_space:pid:nonce) is a process of this machine that no longer runs."""
+    space, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if space != here or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # another user's process: alive
+        return False
+    return False  # alive, or its pid reused: the lease runs out as usual
 
 
 def backoff_delays(first: float = 0.5, factor: float = 2.0, cap: float = 30.0, attempts: int = 10):
@@ -101,7 +127,7 @@ class Outbox:
         self.timing = timing
         self.clock = clock or Clock()
         # Who holds a lease: unique per process, readable by whoever looks at the table.
-        self.owner = owner or f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.owner = owner or f"{process_space()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._chats: Dict[int, asyncio.Task] = {}
         self._resting: Set[int] = set()  # chats waiting for their next attempt (holding no lease)
         self._answers: Set[asyncio.Task] = set()
@@ -250,11 +276,20 @@ class Outbox:
                     await asyncio.to_thread(self.store.forget_sent, now)
                     cleaned = now
                 if not self._flushing:
+                    await self._take_over_from_dead_gateways(now)
                     for chat_id in await asyncio.to_thread(self.store.due_chats, now):
                         self._wake(chat_id)
             except Exception:  # the database may be briefly unavailable; try again next round
                 logger.exception("Telegram outbox: looking for pending sends failed")
             await self.clock.sleep(self.timing.scan_every)
+
+
+    async def _take_over_from_dead_gateways(self, now: datetime) -> None:
+        here = process_space()
+        for holder in await asyncio.to_thread(self.store.lease_holders, now):
+            if holder_is_gone(holder, here):
+                logger.warning("Telegram outbox: taking over the sends of a gateway that died (%s)", holder)
+                await asyncio.to_thread(self.store.release, holder)
 
 
 def encode(method: str, params: Dict[str, Any]) -> Dict[str, Any]:

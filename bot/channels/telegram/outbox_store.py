@@ -110,6 +110,14 @@ class OutboxStore:
                 .values(claimed_by=None, claimed_until=None).execution_options(synchronize_session=False)
             )
 
+    def lease_holders(self, now: datetime) -> List[str]:
+        """Who holds a lease on a pending row right now."""
+        with session_scope(self._factory) as session:
+            return list(session.execute(
+                select(TelegramOutgoing.claimed_by).distinct()
+                .where(TelegramOutgoing.status == PENDING, TelegramOutgoing.claimed_until >= now)
+            ).scalars())
+
     def due_chats(self, now: datetime, limit: int = 1000) -> List[int]:
         """Chats whose oldest pending row is due and not claimed (after a restart, or left by another gateway)."""
         heads = (select(TelegramOutgoing.chat_id, func.min(TelegramOutgoing.id).label("head_id"))

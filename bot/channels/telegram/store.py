@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Callable, Dict, List, Optional, Tuple
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
@@ -29,14 +29,38 @@ class TelegramStore:
 
     # -- updates: each one handled once ----------------------------------------
 
-    def claim_update(self, update_id: int) -> bool:
-        """True the first time an update is seen; False when it was already handled."""
+    def claim_update(self, update_id: int, take_over_after: Optional[timedelta] = None) -> bool:
+        """True when the caller is to handle the update: the first time it is seen, or, with `take_over_after`,
+        when whoever claimed it that long ago never finished (its gateway died: kill -9, out of memory).
+
+        False when it was handled, or is being handled by someone who may still be alive.
+        """
+        now = self._clock()
         try:
             with session_scope(self._factory) as session:
-                session.add(TelegramUpdate(update_id=update_id, created_at=self._clock()))
+                session.add(TelegramUpdate(update_id=update_id, created_at=now))
             return True
         except IntegrityError:
-            return False
+            if take_over_after is None:
+                return False
+        with session_scope(self._factory) as session:
+            claim = session.get(TelegramUpdate, update_id)
+            if claim is None or claim.done_at is not None or claim.created_at > now - take_over_after:
+                return False
+            # Compare and set on the claim's time: of two gateways taking over at once, one wins.
+            taken = session.execute(
+                update(TelegramUpdate)
+                .where(TelegramUpdate.update_id == update_id, TelegramUpdate.done_at.is_(None),
+                       TelegramUpdate.created_at == claim.created_at)
+                .values(created_at=now)
+            ).rowcount
+        return taken == 1
+
+    def finish_update(self, update_id: int) -> None:
+        """Its reply is queued (or there was none to give): a later delivery of the update is a repeat."""
+        with session_scope(self._factory) as session:
+            session.execute(update(TelegramUpdate).where(TelegramUpdate.update_id == update_id)
+                            .values(done_at=self._clock()))
 
     def release_update(self, update_id: int) -> None:
         """Handling failed: let the update be handled again when Telegram re-sends it."""
