@@ -46,7 +46,8 @@ _KEYWORDS = {
         "sai mau", "sai size", "sai co", "sai kich thuoc", "sai san pham", "sai hang",
         "sai mau ma", "sai mau sac", "giao sai", "gui sai", "giao nham", "gui nham", "nham hang",
         "nham mau", "nham size", "khong dung mau", "khong dung size", "khong giong hinh",
-        "khac hinh", "khac mau", "wrong item", "wrong size", "wrong colour", "wrong color",
+        "khac hinh", "khac mau", "khong giong mo ta", "khong dung mo ta", "khac mo ta", "khong nhu mo ta",
+        "khong giong quang cao", "not as described", "doesn't match the description", "wrong item", "wrong size", "wrong colour", "wrong color",
         "wrong product", "wrong model", "not what i ordered", "different from", "sent me the wrong",
         "wrong one",
     ),
@@ -69,7 +70,8 @@ _KEYWORDS = {
     ),
     "missing_item": (
         "giao thieu", "gui thieu", "bi thieu", "con thieu", "thieu mon", "thieu hang",
-        "thieu 1", "thieu mot", "thieu san pham", "khong du", "khong du hang", "mat hang", "bi mat", "missing", "only got", "only received", "incomplete", "not included",
+        "thieu 1", "thieu mot", "thieu san pham", "thieu cai", "thieu mat", "khong co trong hop",
+        "ko co trong hop", "khong du", "khong du hang", "mat hang", "bi mat", "missing", "only got", "only received", "incomplete", "not included",
         "was not in the box", "wasn't in the box", "one item short",
     ),
     "refund_payment": (

@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 FORM = "complaint_form"
 FORM_SLOTS = (
     "order_number", "order_verified", "order_customer_id", "order_phone", "complaint_category",
-    "complaint_description", "contact", "complaint_confirmed", "failed_attempts",
+    "complaint_description", "contact", "complaint_confirmed", "failed_attempts", "order_candidate", "order_switch",
 )
 IN_CHAT = "in_chat"  # no phone or email: staff answer in this conversation
 UNKNOWN_ORDER = "UNKNOWN"
@@ -36,9 +36,52 @@ def _failures(tracker: Tracker) -> int:
     return int(tracker.get_slot("failed_attempts") or 0)
 
 
+def _look_up(number: str, dispatcher) -> Optional[Dict[Text, Any]]:
+    """The slots for a well-formed order number: verified when the order exists, unverified when the order
+    system is down (said to the customer); None when no such order exists."""
+    try:
+        order = registry.orders().lookup(number)
+    except OrderLookupError as exc:
+        logger.warning("order lookup failed: %s", exc)
+        dispatcher.utter_message(response="utter_order_lookup_unavailable", order_candidate=number)
+        return {"order_number": number, "order_verified": False, "failed_attempts": 0}
+    if order is None:
+        return None
+    dispatcher.utter_message(response="utter_order_found", order_number=order.number)
+    return {
+        "order_number": order.number,
+        "order_verified": True,
+        "order_customer_id": float(order.customer_id) if order.customer_id else None,
+        "order_phone": order.phone,
+        "failed_attempts": 0,
+    }
+
+
+def _adds_detail(tracker: Tracker) -> bool:
+    """The latest message tells more about the problem instead of answering the question asked."""
+    intent, _ = tu.latest_intent(tracker)
+    return intake.adds_detail(tracker.get_slot("requested_slot"), tu.latest_text(tracker), intent)
+
+
+def _other_order(tracker: Tracker) -> Optional[str]:
+    """An order number typed while the complaint is about another (verified or typed) order."""
+    current = tracker.get_slot("order_number")
+    if current in (None, UNKNOWN_ORDER) or tracker.get_slot("requested_slot") == "complaint_confirmed":
+        return None
+    return intake.new_order_number(tu.latest_text(tracker), current)
+
+
 class ValidateComplaintForm(InterruptibleFormValidation):
+    SIDE_SLOTS = ("order_phone", "order_candidate")
+
     def name(self) -> Text:
         return "validate_complaint_form"
+
+    async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> List[Text]:
+        # Another order number came up mid-form: ask whether to switch before anything else.
+        if tracker.get_slot("order_candidate"):
+            return ["order_switch"] + list(domain_slots)
+        return domain_slots
 
     # -- order number --------------------------------------------------------
 
@@ -47,11 +90,12 @@ class ValidateComplaintForm(InterruptibleFormValidation):
         text = tu.latest_text(tracker)
         asking = requested == "order_number"
         if tracker.get_slot("order_number") and requested != "complaint_confirmed":
-            return {}
+            other = _other_order(tracker) if requested != "order_switch" else None
+            return {"order_candidate": other} if other else {}
         parsed = parse_order_number(text, expecting=asking)
         if parsed.number:
             return {"order_number": parsed.number}
-        if not asking:
+        if not asking or _adds_detail(tracker):
             return {}
         intent, _ = tu.latest_intent(tracker)
         if intent == "deny":
@@ -76,27 +120,47 @@ class ValidateComplaintForm(InterruptibleFormValidation):
                 }
             dispatcher.utter_message(response="utter_order_malformed")
             return {"order_number": None, "failed_attempts": failures}
-        try:
-            order = registry.orders().lookup(value)
-        except OrderLookupError as exc:
-            logger.warning("order lookup failed: %s", exc)
-            dispatcher.utter_message(response="utter_order_lookup_unavailable", order_candidate=value)
+        found = _look_up(value, dispatcher)
+        if found is not None:
+            return found
+        failures += 1
+        if failures >= intake.MAX_FAILED_ATTEMPTS:
+            dispatcher.utter_message(response="utter_order_unverified")
             return {"order_number": value, "order_verified": False, "failed_attempts": 0}
-        if order is None:
-            failures += 1
-            if failures >= intake.MAX_FAILED_ATTEMPTS:
-                dispatcher.utter_message(response="utter_order_unverified")
-                return {"order_number": value, "order_verified": False, "failed_attempts": 0}
-            dispatcher.utter_message(response="utter_order_not_found", order_candidate=value)
-            return {"order_number": None, "failed_attempts": failures}
-        dispatcher.utter_message(response="utter_order_found", order_number=order.number)
-        return {
-            "order_number": order.number,
-            "order_verified": True,
-            "order_customer_id": float(order.customer_id) if order.customer_id else None,
-            "order_phone": order.phone,
-            "failed_attempts": 0,
-        }
+        dispatcher.utter_message(response="utter_order_not_found", order_candidate=value)
+        return {"order_number": None, "failed_attempts": failures}
+
+    # -- another order number, mid-form ------------------------------------------
+
+    def extract_order_switch(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if tracker.get_slot("requested_slot") != "order_switch":
+            return {}
+        candidate = tracker.get_slot("order_candidate")
+        text = tu.latest_text(tracker)
+        intent, _ = tu.latest_intent(tracker)
+        typed = parse_order_number(text, expecting=True).number
+        if intent in ("affirm", "change_field") or typed == candidate:
+            return {"order_switch": True}
+        if typed and typed != tracker.get_slot("order_number"):
+            return {"order_candidate": typed}  # yet another number: ask about that one
+        return {"order_switch": False}
+
+    def validate_order_switch(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        candidate = tracker.get_slot("order_candidate")
+        if value is None or not candidate:
+            return {"order_switch": None}
+        done = {"order_switch": None, "order_candidate": None}
+        if not value:
+            dispatcher.utter_message(response="utter_order_kept", order_number=tracker.get_slot("order_number"))
+            return done
+        found = _look_up(candidate, dispatcher)
+        if found is None:
+            dispatcher.utter_message(response="utter_order_not_found", order_candidate=candidate)
+            dispatcher.utter_message(response="utter_order_kept", order_number=tracker.get_slot("order_number"))
+            return done
+        if not found["order_verified"]:
+            found.update(order_customer_id=None, order_phone=None)  # the old order's phone is not this one's
+        return {**found, **done}
 
     # -- category ------------------------------------------------------------
 
@@ -105,7 +169,7 @@ class ValidateComplaintForm(InterruptibleFormValidation):
         from_button = tu.latest_entity(tracker, "complaint_category")
         if from_button:
             return {"complaint_category": from_button}
-        if tracker.get_slot("complaint_category") and requested != "complaint_confirmed":
+        if tracker.get_slot("complaint_category") and (requested != "complaint_confirmed" or _adds_detail(tracker)):
             return {}
         found = classify_category(tu.latest_text(tracker))
         if found:
@@ -131,10 +195,15 @@ class ValidateComplaintForm(InterruptibleFormValidation):
         requested = tracker.get_slot("requested_slot")
         text = tu.latest_text(tracker)
         if requested == "complaint_description":
-            if text.startswith("/"):
+            if text.startswith("/") or (_other_order(tracker) and not intake.describes_problem(text)):
                 return {}
             return {"complaint_description": text}
-        if tracker.get_slot("complaint_description"):
+        described = tracker.get_slot("complaint_description")
+        if _adds_detail(tracker):
+            # Said instead of answering: kept, and the question comes again (briefly, for the contact).
+            dispatcher.utter_message(response="utter_detail_added", detail=intake.summary_description(text, 120))
+            return {"complaint_description": intake.append_detail(described, text)}
+        if described:
             return {}
         # The opening message, or a worded answer to the category question,
         # may already say what happened: don't ask for it again.
@@ -160,7 +229,7 @@ class ValidateComplaintForm(InterruptibleFormValidation):
             return {"contact": contact.value} if contact and not tracker.get_slot("contact") else {}
         if contact:
             return {"contact": contact.value}
-        if requested != "contact":
+        if requested != "contact" or _other_order(tracker) or _adds_detail(tracker):
             return {}
         intent, _ = tu.latest_intent(tracker)
         order_phone = tracker.get_slot("order_phone")
@@ -227,10 +296,12 @@ class ActionAskContact(Action):
 
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
         phone = tracker.get_slot("order_phone")
+        # Right after "added to the description", the customer knows the question: ask it in a few words.
+        again = "_brief" if tu.said_this_turn(tracker, "utter_detail_added") else ""
         if phone and tracker.get_slot("order_verified") and not tracker.get_slot("failed_attempts"):
-            dispatcher.utter_message(response="utter_ask_contact_confirm_phone", masked_phone=mask_phone(phone))
+            dispatcher.utter_message(response=f"utter_ask_contact_confirm_phone{again}", masked_phone=mask_phone(phone))
         else:
-            dispatcher.utter_message(response="utter_ask_contact")
+            dispatcher.utter_message(response=f"utter_ask_contact{again}")
         return []
 
 

@@ -62,6 +62,16 @@ def customer_texts(tracker: Tracker, since: Optional[float] = None, limit: int =
     return texts[-limit:]
 
 
+def said_this_turn(tracker: Tracker, response: str) -> bool:
+    """Whether the bot has already sent `response` since the customer's latest message."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "bot" and (event.get("metadata") or {}).get("utter_action") == response:
+            return True
+    return False
+
+
 def user_intents(tracker: Tracker) -> List[str]:
     return [
         (event.get("parse_data") or {}).get("intent", {}).get("name")

@@ -237,6 +237,40 @@ def asks_to_escalate(text: Optional[str]) -> bool:
     return about_ticket and contains_any(folded, _CHASING)
 
 
+# Signs that a complaint was already made: "đã khiếu nại", "mấy ngày rồi chưa ai trả lời". Not "giao chậm cả
+# tuần": a late parcel is a first report (a late_delivery complaint) until the customer says they reported it.
+_ALREADY_REPORTED = (
+    "da khieu nai", "da gui khieu nai", "da phan anh", "da gui phan anh", "da bao shop", "da bao roi",
+    "khieu nai cua toi", "khieu nai cua minh", "khieu nai cua em", "phieu cua toi", "phieu cua minh", "phieu khieu nai",
+    "khieu nai truoc", "khieu nai lan truoc", "khieu nai hom", "phan anh hom", "phan anh truoc",
+    "chua ai tra loi", "chua ai lien he", "chua ai goi", "chua ai xu ly", "chua ai giai quyet", "chua ai phan hoi",
+    "khong ai tra loi", "khong ai lien he", "khong ai xu ly", "khong ai giai quyet", "khong ai phan hoi",
+    "already complained", "already reported", "already filed", "my complaint", "my ticket", "the ticket",
+    "i complained", "i reported", "i filed", "complained before", "reported it", "filed a complaint",
+    "nobody replied", "no one replied", "nobody contacted", "no one contacted", "nobody has", "no one has",
+    "nobody handled", "no one handled", "no reply", "no response", "haven't heard back", "never heard back",
+    "nobody got back", "no one got back", "nobody called", "no one called",
+)
+
+
+def refers_to_complaint(text: Optional[str]) -> bool:
+    """Whether the customer speaks of a complaint already made (a KN code, "đã khiếu nại", "nobody replied")."""
+    typed = nfc(text)
+    if not typed.strip() or typed.startswith("/"):
+        return False
+    return parse_ticket_code(typed) is not None or contains_any(fold(typed), _ALREADY_REPORTED)
+
+
+def may_chase(text: Optional[str], has_ticket: bool) -> bool:
+    """Whether `escalate` may stand for this message: a threat or abuse always; chasing a complaint only
+    when there is one to chase (the conversation has a ticket) or the customer refers to one.
+
+    Without this the classifier, which learnt "escalate" from angry chasing messages, took the first
+    report of a late parcel ("đơn của mình giao chậm cả tuần nay rồi") for chasing a complaint never made.
+    """
+    return trigger(text) is not None or has_ticket or refers_to_complaint(text)
+
+
 def trigger(text: Optional[str]) -> Optional[str]:
     """Why this message must go to a person: "threat", "abuse", "escalation" or None."""
     return classify(text) or ("escalation" if asks_to_escalate(text) else None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Optional
 
 from bot.categories import classify_category
-from bot.parsers import parse_contact, parse_order_number, parse_ticket_code
+from bot.parsers import looks_like_contact_attempt, parse_contact, parse_order_number, parse_ticket_code
 from bot.text import contains_any, fold, words
 
 MAX_FAILED_ATTEMPTS = 2
@@ -80,6 +80,65 @@ def describes_problem(text: str, min_words: int = 3) -> bool:
 def clip_description(text: str) -> str:
     text = text.strip()
     return text[:MAX_DESCRIPTION_CHARS]
+
+
+# Questions a detail may arrive at instead of their answer. At the description question it *is* the answer.
+_DETAIL_STEPS = ("order_number", "complaint_category", "contact", "complaint_confirmed")
+# Intents of a message that says more about the problem; any other needs a problem the categories know.
+_DETAIL_INTENTS = frozenset({"inform", "file_complaint"})
+# Words about the question being asked: "mình không nhớ mã đơn", "gọi số khác giúp mình" answer it, however badly.
+_ABOUT_THE_QUESTION = {
+    "order_number": ("ma don", "so don", "ma van don", "order number", "order no", "order id"),
+    "contact": ("so dien thoai", "dien thoai", "sdt", "so dt", "so khac", "email", "mail", "zalo", "lien he",
+                "lien lac", "goi lai", "goi cho", "goi so", "phone number", "my phone", "mobile", "call me", "contact",
+                "number"),
+    "complaint_confirmed": ("gui", "xac nhan", "sua", "doi", "submit", "confirm", "change", "edit"),
+}
+MIN_DETAIL_WORDS = 3
+
+
+def adds_detail(requested_slot: Optional[str], text: str, intent: Optional[str]) -> bool:
+    """Whether a message says more about the problem instead of answering the question asked.
+
+    "thiếu cái ốp lưng trong hộp" at "can we call you on 0903***222?" is a detail
+    to add to the description, not a badly typed phone number; "0912 345 678",
+    "ok", "dùng số khác" and "không nhớ mã đơn" answer the question.
+    """
+    if requested_slot not in _DETAIL_STEPS or not text or text.startswith(("/", EXTERNAL_PREFIX)):
+        return False
+    category = classify_category(text)
+    if requested_slot == "complaint_category" and category:
+        return False  # "hàng bị vỡ" answers "what went wrong?"
+    if intent not in _DETAIL_INTENTS and not category:
+        return False
+    if len(words(text)) < MIN_DETAIL_WORDS:
+        return False
+    if parse_order_number(text).number or parse_ticket_code(text) or parse_contact(text):
+        return False
+    if looks_like_contact_attempt(text):
+        return False
+    about = _ABOUT_THE_QUESTION.get(requested_slot)
+    return not (about and contains_any(fold(text), about))
+
+
+def append_detail(description: Optional[str], detail: str) -> str:
+    """The description with one more detail, as the customer wrote it, within the size kept."""
+    description = (description or "").strip()
+    detail = detail.strip()
+    if not description:
+        return clip_description(detail)
+    if detail in description:
+        return description
+    joiner = " " if description.endswith((".", "!", "?", "…", ";")) else ". "
+    return clip_description(description + joiner + detail)
+
+
+def new_order_number(text: str, current: Optional[str]) -> Optional[str]:
+    """An order number typed while the complaint is about another one (offer to switch); None otherwise."""
+    number = parse_order_number(text).number
+    if number and current and number != current:
+        return number
+    return None
 
 
 _FIELD_PHRASES = {

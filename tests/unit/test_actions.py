@@ -283,3 +283,63 @@ def test_a_yes_right_after_the_ticket_was_filed_gets_its_code_again():
                     False, None, {}, "action_listen")
     messages, _, _ = run(ActionHowCanHelp(), later)
     assert messages[0]["response"] == "utter_how_can_help"
+
+
+# -- typed details and another order number mid-form (issue 14) ------------------------------------
+
+AT_CONTACT = {
+    "order_number": "DH100013", "order_verified": True, "order_phone": "0903111222",
+    "complaint_category": "missing_item", "complaint_description": "đơn DH100013 bị giao thiếu 1 món",
+    "requested_slot": "contact",
+}
+
+
+def test_a_detail_at_the_contact_question_is_added_to_the_description(database):
+    tracker = make_tracker(AT_CONTACT, text="thiếu cái ốp lưng trong hộp", intent="inform")
+    messages, slots, _ = run(ValidateComplaintForm(), tracker)
+    assert slots["complaint_description"] == "đơn DH100013 bị giao thiếu 1 món. thiếu cái ốp lưng trong hộp"
+    assert slots.get("contact") is None and not slots.get("failed_attempts")
+    assert [m["response"] for m in messages] == ["utter_detail_added"]
+    assert slots.get("complaint_category") is None  # not re-read: the problem stays "missing item"
+
+
+def test_a_bad_phone_is_still_a_bad_phone(database):
+    tracker = make_tracker(AT_CONTACT, text="0903 11", intent="inform")
+    messages, slots, _ = run(ValidateComplaintForm(), tracker)
+    assert [m["response"] for m in messages] == ["utter_contact_invalid"] and slots["failed_attempts"] == 1
+
+
+def test_the_contact_question_comes_back_briefly_after_a_detail():
+    from bot.actions.complaint import ActionAskContact
+
+    slots = {**AT_CONTACT, "contact": None}
+    plain = make_tracker(slots)
+    after_detail = make_tracker(slots)
+    after_detail.events.append({"event": "bot", "text": "Mình đã ghi thêm...", "metadata": {"utter_action": "utter_detail_added"}})
+    assert run(ActionAskContact(), plain)[0][0]["response"] == "utter_ask_contact_confirm_phone"
+    assert run(ActionAskContact(), after_detail)[0][0]["response"] == "utter_ask_contact_confirm_phone_brief"
+
+
+def test_another_order_number_mid_form_offers_to_switch(database):
+    tracker = make_tracker(AT_CONTACT, text="à nhầm, đơn DH100014 mới đúng", intent="inform")
+    messages, slots, _ = run(ValidateComplaintForm(), tracker)
+    assert slots["order_candidate"] == "DH100014" and slots["requested_slot"] == "order_switch"
+    assert slots.get("order_number") is None and messages == []  # nothing changed yet, no "invalid contact"
+
+
+def test_yes_switches_to_the_other_order_and_no_keeps_it(database):
+    asking = {**AT_CONTACT, "order_candidate": "DH100014", "requested_slot": "order_switch"}
+    messages, slots, _ = run(ValidateComplaintForm(), make_tracker(asking, text="ok", intent="affirm"))
+    assert slots["order_number"] == "DH100014" and slots["order_verified"] is True
+    # Back to the form's own order: Rasa asks the next missing question (the contact) again.
+    assert slots["order_candidate"] is None and "requested_slot" not in slots
+    assert slots["order_phone"] == "0934555666"  # the new order's phone is the one offered now
+    assert [m["response"] for m in messages] == ["utter_order_found"]
+    messages, slots, _ = run(ValidateComplaintForm(), make_tracker(asking, text="không", intent="deny"))
+    assert "order_number" not in slots and slots["order_candidate"] is None
+    assert [m["response"] for m in messages] == ["utter_order_kept"]
+
+
+def test_not_the_phone_on_the_order_forgets_it_so_another_is_asked_for(database):
+    messages, slots, _ = run(ValidateComplaintForm(), make_tracker(AT_CONTACT, text="không", intent="deny"))
+    assert slots["order_phone"] is None and slots["contact"] is None and messages == []

@@ -1,6 +1,8 @@
 import pytest
 
-from bot.services.intake import describes_problem, field_to_change, is_digression, summary_description
+from bot.services.intake import (
+    adds_detail, append_detail, describes_problem, field_to_change, is_digression, new_order_number, summary_description,
+)
 
 
 def test_faq_question_interrupts_a_form_question():
@@ -81,3 +83,41 @@ def test_escalate_interrupts_questions_but_not_the_description():
     assert not is_digression("order_number", "escalate", 1.0, "DH100001 đây, đồ lừa đảo")  # it answers
     # Checking a ticket and chasing it: escalate, even with the code in the message.
     assert is_digression("ticket_code", "escalate", 1.0, "KN-000123 chưa ai xử lý")
+
+
+@pytest.mark.parametrize("step, text, intent, expected", [
+    ("contact", "thiếu cái ốp lưng trong hộp", "inform", True),
+    ("contact", "thieu cai op lung trong hop", "inform", True),
+    ("contact", "the phone case wasn't in the box either", "inform", True),
+    ("order_number", "cái áo bị rách ở tay", "faq", True),  # the problem words are enough
+    ("complaint_confirmed", "à quên, hộp cũng bị móp", "inform", True),
+    ("complaint_category", "cái ốp lưng không thấy đâu", "inform", True),
+    # Answers to the question, however badly typed:
+    ("complaint_category", "hàng bị vỡ hết rồi", "inform", False),
+    ("contact", "0912 345", "inform", False),
+    ("contact", "dùng số khác giúp mình", "inform", False),
+    ("contact", "gọi cho mình qua zalo nhé", "inform", False),
+    ("order_number", "mình không nhớ mã đơn", "inform", False),
+    ("contact", "đơn DH100014 cũng thiếu", "inform", False),  # another order: offer to switch instead
+    ("contact", "ok", "affirm", False),
+    ("contact", "để mình hỏi lại vợ đã", "out_of_scope", False),
+    ("complaint_description", "thiếu cái ốp lưng trong hộp", "inform", False),  # there it is the answer
+    ("contact", "/inform", "inform", False),
+])
+def test_a_detail_instead_of_an_answer(step, text, intent, expected):
+    assert adds_detail(step, text, intent) is expected
+
+
+def test_details_are_appended_once_within_the_size_kept():
+    assert append_detail("bị giao thiếu 1 món", "thiếu ốp lưng") == "bị giao thiếu 1 món. thiếu ốp lưng"
+    assert append_detail("bị giao thiếu 1 món!", "thiếu ốp lưng") == "bị giao thiếu 1 món! thiếu ốp lưng"
+    assert append_detail(None, "thiếu ốp lưng") == "thiếu ốp lưng"
+    assert append_detail("thiếu ốp lưng", "thiếu ốp lưng") == "thiếu ốp lưng"
+    assert len(append_detail("x" * 4990, "y" * 100)) == 5000
+
+
+def test_another_order_number():
+    assert new_order_number("à nhầm, đơn dh 100 014 mới đúng", "DH100013") == "DH100014"
+    assert new_order_number("đơn DH100013 đó", "DH100013") is None
+    assert new_order_number("đơn DH100014", None) is None
+    assert new_order_number("0912345678", "DH100013") is None
