@@ -74,7 +74,7 @@ def snapshot(directory):
 
 
 def test_a_new_entry_is_appended_checked_and_served(faq_dir, any_db_factory):
-    library = FaqLibrary(faq_dir, check_interval=0)
+    library = FaqLibrary(faq_dir, check_interval=0, background=False)
     assert library.get("wholesale-discount") is None
     saved = FaqEditor(faq_dir, any_db_factory).create("khuyen-mai", WHOLESALE, "hoa", topic_title="Khuyến mãi / Promotions")
     text = (faq_dir / "khuyen-mai.yml").read_text(encoding="utf-8")
@@ -249,7 +249,7 @@ def test_history_records_who_and_what_and_restores_an_earlier_version(faq_dir, a
 
 def test_a_retired_entry_leaves_its_file_and_can_come_back(faq_dir, any_db_factory):
     editor = FaqEditor(faq_dir, any_db_factory)
-    library = FaqLibrary(faq_dir, check_interval=0)
+    library = FaqLibrary(faq_dir, check_interval=0, background=False)
     hotline = editor.get("hotline")
     retired = editor.retire("hotline", hotline.version, "hoa")
     assert library.get("hotline") is None and library.get("opening-hours") is not None
@@ -308,7 +308,7 @@ def test_try_a_question_shows_the_decision_and_ranked_scores(faq_dir, db_factory
 
 
 def test_the_report_becomes_work_masked_and_done_when_added(faq_dir, any_db_factory):
-    service = FaqService(FaqLibrary(faq_dir, check_interval=0), any_db_factory)
+    service = FaqService(FaqLibrary(faq_dir, check_interval=0, background=False), any_db_factory)
     editor = FaqEditor(faq_dir, any_db_factory)
     for sender in ("s1", "s2", "s3"):
         service.record("unanswered", "con mèo đang ngủ trên mái nhà, gọi 0912 345 678", "vi", sender)
