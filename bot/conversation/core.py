@@ -25,8 +25,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.common import attachment_received, attachment_text
 from bot.conversation.backlog import TranscriptBacklog
-from bot.conversation.guard import (Limits, as_rasa_text, is_token, new_conversation_id, new_conversation_secret,
-                                   too_long_answer)
+from bot.conversation.guard import (INTENT_PREFIX, Limits, as_rasa_text, is_token, new_conversation_id,
+                                   new_conversation_secret, too_long_answer)
 from bot.conversation.hub import Hub
 from bot.conversation.rasa import RasaClient
 from bot.services.conversations import ConversationService, Ownership
@@ -104,7 +104,9 @@ class ConversationCore:
         if command is None and self.limits.too_long(text):
             replies = [{"recipient_id": sender, "text": too_long_answer(text, language, self.limits.max_message_chars)}]
         else:
-            rasa_text = command or as_rasa_text(text, await self._offered_payloads(sender))
+            # Only text that reads as a payload needs the offered buttons (a database query).
+            offered = await self._offered_payloads(sender) if text.lstrip().startswith(INTENT_PREFIX) else set()
+            rasa_text = command or as_rasa_text(text, offered)
             replies = await self.rasa.ask(sender, rasa_text, self._metadata(metadata, channel, client))
         await self._record_bot_replies(sender, replies, channel)
         return replies
