@@ -58,6 +58,7 @@ class FaqLibrary:
         self._rebuilding = False
         self._again = False  # files changed while a rebuild ran: look once more when it ends
         self._thread: Optional[threading.Thread] = None
+        self._watcher: Optional[threading.Thread] = None
         self._checked_at = 0.0
         self._snapshot = _Snapshot({}, {}, FaqIndex([]))
         self.rebuilds = 0
@@ -153,7 +154,24 @@ class FaqLibrary:
         self._thread = threading.Thread(target=self._rebuild_in_background, name="faq-rebuild", daemon=True)
         self._thread.start()
 
+    def _watch(self) -> None:
+        while True:
+            time.sleep(max(self._check_interval, 0.2))
+            try:
+                self._poll()
+            except Exception:
+                logger.exception("FAQ check failed; trying again")
+
     # --- public interface ---------------------------------------------------
+
+    def watch(self) -> "FaqLibrary":
+        """Check the files every `check_interval` in a thread of their own, so that an edit starts
+        rebuilding at once rather than on the next question: the first customer after a save gets
+        the new answer instead of starting the rebuild."""
+        if self._watcher is None:
+            self._watcher = threading.Thread(target=self._watch, name="faq-watch", daemon=True)
+            self._watcher.start()
+        return self
 
     def refresh(self, force: bool = False) -> None:
         """Serve what is on disk now: waits for a running rebuild, then reloads what changed

@@ -164,6 +164,8 @@ async def try_a_question(request: web.Request) -> web.Response:
         raise BadInput(problem)
     desk = request.app[DESK]
     service = await _run(desk.service)
+    # The editor tries what they just saved: wait for the files on disk, not the background rebuild.
+    await _run(service.library.refresh)
     return web.json_response(await _run(try_question, service, question.strip()))
 
 

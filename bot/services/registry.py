@@ -51,7 +51,7 @@ def handoff_quota():
 def faq_library():
     from bot.faq.library import FaqLibrary
 
-    return FaqLibrary(settings().faq_dir)
+    return FaqLibrary(settings().faq_dir).watch()
 
 
 def faq():

@@ -98,6 +98,13 @@ class Chat:
         return [b for r in self.last_replies for b in r.get("buttons", [])]
 
 
+def load_stretch() -> float:
+    """How much a wall-clock promise stretches on this shared machine right now: by the run queue's length
+    per core (other processes holding the cores), never below 1. For the promises an issue states in
+    seconds; the benchmarks measure the same paths with CPU seconds beside wall seconds."""
+    return max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
+
+
 def staff_api(stack, method, path, token, body=None, timeout=10):
     """A call to the gateway's staff API with a bearer token; the decoded JSON answer."""
     request = urllib.request.Request(

@@ -109,6 +109,16 @@ def test_hot_reload_picks_up_an_edit(faq_dir):
     assert library.search("bao hanh may thang")[0].entry.id == "warranty"
 
 
+def test_a_watched_library_rebuilds_an_edit_before_anyone_asks(faq_dir):
+    library = FaqLibrary(faq_dir, check_interval=0.2).watch()
+    touch_later(faq_dir / "giao-hang.yml", SHIPPING.replace("300.000đ", "500.000đ"))
+    deadline = time.monotonic() + 10
+    while library.rebuilds < 2 and time.monotonic() < deadline:  # `rebuilds` does not look at the files
+        time.sleep(0.05)
+    assert library.rebuilds == 2 and library.wait(timeout=10)
+    assert "500.000đ" in library._snapshot.by_id["delivery-fee"].answer["vi"]
+
+
 class SlowBuilder:
     """Builds real indexes, but a rebuild waits until the test lets it finish."""
 

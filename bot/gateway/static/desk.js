@@ -67,7 +67,9 @@
     var m = Math.floor((seconds || 0) / 60);
     return m < 60 ? m + " min" : Math.floor(m / 60) + " h " + (m % 60) + " min";
   }
-  function status(text) { $("status").textContent = text || ""; }
+  // A refresh that works again clears its own failure, never another tab's message (an FAQ save's errors).
+  var failureShown = false;
+  function status(text) { $("status").textContent = text || ""; failureShown = false; }
 
   document.querySelectorAll("[data-i18n]").forEach(function (node) {
     if (T[node.dataset.i18n]) node.textContent = T[node.dataset.i18n];
@@ -92,7 +94,7 @@
         });
       });
   }
-  function failed(error) { status(T.error + error.message); }
+  function failed(error) { status(T.error + error.message); failureShown = true; }
 
   // -- conversation lists ----------------------------------------------------------
   function conversationItem(c, waiting) {
@@ -116,7 +118,7 @@
           if (!part[1].length) ul.appendChild(el("li", {"class": "sub"}, part[2] ? T.nobody_waiting : T.none));
           part[1].forEach(function (c) { ul.appendChild(conversationItem(c, part[2])); });
         });
-        status("");
+        if (failureShown) status("");
       }).catch(failed);
   }
 
