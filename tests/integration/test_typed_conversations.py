@@ -9,9 +9,10 @@ only what the bot said.
 Written from issue 14 and the README, never from the training data. A conversation the bot gets
 wrong today is kept as a strict xfail whose reason names the gap: it starts failing when fixed.
 
-Tests share one stack (and database) with the other integration tests, so they never rely on a
-ticket's priority, nor on the bot speaking after a complaint is filed (a high-priority one may
-send the chat to the staff queue).
+Tests share one stack (and database) with the other integration tests, where a demo order may
+already have tickets: a complaint's priority is never assumed (only that chasing raises it one
+step), and the bot is not expected to speak after a complaint is filed (a high-priority one may
+send the chat to the staff queue, where the bot stays quiet).
 """
 from __future__ import annotations
 
