@@ -258,7 +258,7 @@ class StaffService:
         with session_scope(self._factory) as session:
             staff = _existing(session, name)
             staff.availability = chosen
-            if chosen == "online":
+            if chosen != "offline":
                 staff.seen_at = self._clock()  # choosing is being here
             session.flush()
             return _account(staff, self._clock(), self._online)
