@@ -23,7 +23,9 @@ from bot.gateway.inputs import BadInput, credential, path_id, read_object
 from bot.services import roles
 from bot.services.conversations import OWNERS, ConversationService, Ownership
 from bot.services.customers import CustomerService
-from bot.services.routing import DEFAULT_CAPACITY, Skills
+from bot.categories import CATEGORIES
+from bot.services.routing import (AVAILABILITIES, CHANNEL_LABELS, CHANNELS, DEFAULT_CAPACITY, LANGUAGE_LABELS,
+                                  LANGUAGES, Skills)
 from bot.services.staff import NoSuchStaff, StaffError, StaffService, csrf_token, skills_from
 from bot.services.tickets import STATUSES, TicketError, TicketService, TicketView
 
@@ -253,6 +255,19 @@ async def set_my_availability(request: web.Request) -> web.Response:
                                  body.get("availability"))
 
 
+async def skill_options(request: web.Request) -> web.Response:
+    """What skills can be: complaint categories with their labels, languages, channels (for the desk's forms)."""
+    from bot.categories import LABELS
+
+    language = "en" if request.query.get("lang") == "en" else "vi"
+    return web.json_response({
+        "categories": [{"code": code, "label": LABELS[language][code]} for code in CATEGORIES],
+        "languages": [{"code": code, "label": LANGUAGE_LABELS[code]} for code in LANGUAGES],
+        "channels": [{"code": code, "label": CHANNEL_LABELS[code]} for code in CHANNELS],
+        "availabilities": list(AVAILABILITIES),
+    })
+
+
 async def my_account(request: web.Request) -> web.Response:
     """The caller's skills, capacity and availability."""
     return web.json_response(_account(await _run(request.app[STAFF].account, request["staff"].name)))
@@ -456,6 +471,7 @@ def add_api(app: web.Application, core: ConversationCore, staff: StaffService, t
     app.router.add_get("/api/staff", list_staff)
     app.router.add_get("/api/me/account", my_account)
     app.router.add_put("/api/me/availability", set_my_availability)
+    app.router.add_get("/api/staff/skills", skill_options)
     app.router.add_get("/api/staff/accounts", list_accounts)
     app.router.add_post("/api/staff/accounts", add_account)
     app.router.add_patch("/api/staff/accounts/{name}", update_account)

@@ -369,7 +369,9 @@ class StaffService:
         """When any staff member last used the desk, the API or the Telegram staff group."""
         with session_scope(self._factory) as session:
             seen = [session.execute(select(func.max(StaffToken.last_used_at))).scalar_one_or_none(),
-                    session.execute(select(func.max(Staff.seen_at))).scalar_one_or_none()]  # Telegram too
+                    # The Telegram staff group too; someone who logged out (offline) is gone whatever they did last.
+                    session.execute(select(func.max(Staff.seen_at)).where(
+                        Staff.availability != "offline", Staff.disabled_at.is_(None))).scalar_one_or_none()]
             return max((s for s in seen if s is not None), default=None)
 
     def tokens(self, name: Optional[str] = None) -> List[TokenInfo]:
