@@ -25,7 +25,7 @@ from bot.services.conversations import OWNERS, ConversationService, Ownership
 from bot.services.customers import CustomerService
 from bot.categories import CATEGORIES
 from bot.services.routing import (AVAILABILITIES, CHANNEL_LABELS, CHANNELS, DEFAULT_CAPACITY, LANGUAGE_LABELS,
-                                  LANGUAGES, Skills)
+                                  LANGUAGES, Skills, parse_capacity)
 from bot.services.staff import NoSuchStaff, StaffError, StaffService, csrf_token, skills_from
 from bot.services.tickets import STATUSES, TicketError, TicketService, TicketView
 
@@ -163,6 +163,13 @@ def _optional_text(body: dict, key: str) -> Optional[str]:
     return value
 
 
+def _checked(parse, value):
+    try:
+        return parse(value)
+    except ValueError as exc:  # RoutingError, RoleError
+        raise StaffError(str(exc)) from exc
+
+
 async def _account_change(request: web.Request, fn, *args, **kwargs) -> web.Response:
     """Run a change to an account; its new state, 404 for no such person, 400 for a value that does not fit.
 
@@ -211,9 +218,13 @@ async def update_account(request: web.Request) -> web.Response:
     staff: StaffService = request.app[STAFF]
 
     def update() -> Any:
+        # Everything is checked before anything changes: a wrong capacity must not leave new roles behind.
+        display_name, skills = _optional_text(body, "display_name"), _skills(body)
+        capacity = None if body.get("capacity") is None else _checked(parse_capacity, body["capacity"])
         if "roles" in body:
+            _checked(roles.parse_roles, body["roles"])
             staff.set_roles(name, body["roles"])
-        staff.set_profile(name, _optional_text(body, "display_name"), _skills(body), body.get("capacity"))
+        staff.set_profile(name, display_name, skills, capacity)
         if body.get("disabled") is True:
             staff.disable(name)
             _requeue_chats_of(request.app[CONVERSATIONS], name)
