@@ -250,13 +250,9 @@ async def reset_password(request: web.Request) -> web.Response:
     body = await read_object(request)
     if not isinstance(body.get("password"), str):
         return _error(400, 'send {"password": "..."}')
-    try:
-        ended = await _run(request.app[STAFF].reset_password, name, body["password"])
-    except NoSuchStaff as exc:
-        return _error(404, str(exc))
-    except StaffError as exc:
-        return _error(400, str(exc))
-    return web.json_response({"name": name, "sessions_ended": ended})
+    staff: StaffService = request.app[STAFF]
+    return await _account_change(
+        request, lambda: {"name": name, "sessions_ended": staff.reset_password(name, body["password"])})
 
 
 async def set_my_availability(request: web.Request) -> web.Response:
@@ -295,13 +291,7 @@ async def set_account_roles(request: web.Request) -> web.Response:
     body = await read_object(request)
     if "roles" not in body:
         return _error(400, 'send {"roles": ["agent", "editor", "admin"]} (one or more)')
-    try:
-        account = await _run(request.app[STAFF].set_roles, name, body["roles"])
-    except NoSuchStaff as exc:
-        return _error(404, str(exc))
-    except StaffError as exc:
-        return _error(400, str(exc))
-    return web.json_response(_account(account))
+    return await _account_change(request, request.app[STAFF].set_roles, name, body["roles"])
 
 
 async def list_staff(request: web.Request) -> web.Response:
