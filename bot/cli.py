@@ -256,6 +256,7 @@ def _say_cv(label: str, result, misses: bool) -> None:
 
 
 def _cmd_staff(args) -> int:
+    from bot.services.conversations import ConversationService
     from bot.services.staff import StaffError, StaffService, skills_from
     from bot.store.db import session_factory
 
@@ -305,7 +306,10 @@ def _cmd_staff(args) -> int:
                      f"{account.display_name}  [{_routing_line(account)}]")
         elif args.action == "disable":
             ended = service.disable(args.name)
-            _say(f"{args.name} is disabled: {ended} session(s) and token(s) ended; desk, API and Telegram refused")
+            factory = session_factory(registry.settings().database_url)
+            requeued = ConversationService(factory).requeue_chats_of(args.name, f"{args.name} disabled")
+            _say(f"{args.name} is disabled: {ended} session(s) and token(s) ended; desk, API and Telegram refused; "
+                 f"{requeued} chat(s) back in the queue")
         elif args.action == "enable":
             service.enable(args.name)
             _say(f"{args.name} can log in again (earlier tokens stay revoked: issue new ones)")

@@ -227,21 +227,12 @@ async def update_account(request: web.Request) -> web.Response:
         staff.set_profile(name, display_name, skills, capacity)
         if body.get("disabled") is True:
             staff.disable(name)
-            _requeue_chats_of(request.app[CONVERSATIONS], name)
+            request.app[CONVERSATIONS].requeue_chats_of(name, f"{name} disabled")
         elif body.get("disabled") is False:
             staff.enable(name)
         return staff.account(name)
 
     return await _account_change(request, update)
-
-
-def _requeue_chats_of(conversations: ConversationService, name: str) -> None:
-    """Someone disabled cannot answer: their chats go back to the queue, where routing or a colleague takes them."""
-    for chat in conversations.list("agent", limit=10000):
-        if chat.agent == name:
-            conversations.change_owner(chat.id, "queued", allowed=lambda owner, agent: (owner, agent) == ("agent", name),
-                                       note="Chờ nhân viên khác / Waiting for another staff member", create=False,
-                                       reason=f"{name} disabled")
 
 
 async def reset_password(request: web.Request) -> web.Response:

@@ -151,6 +151,16 @@ class ConversationService:
                 return Ownership(owner, agent, changed=True, channel=row.channel)
             raise ConversationError(f"the owner of {sender_id[:8]} keeps changing; try again")
 
+    def requeue_chats_of(self, agent: str, reason: str) -> int:
+        """Put back in the queue every chat `agent` holds (they were disabled): routing or a colleague takes them."""
+        held = select(Conversation.sender_id).where(Conversation.owner == "agent", Conversation.agent == agent)
+        with session_scope(self._factory) as session:
+            senders = list(session.execute(held).scalars())
+        moved = [self.change_owner(sender, "queued", allowed=lambda owner, holder: (owner, holder) == ("agent", agent),
+                                   note="Chờ nhân viên khác / Waiting for another staff member", create=False,
+                                   reason=reason) for sender in senders]
+        return sum(1 for outcome in moved if outcome is not None and outcome.changed)
+
     @staticmethod
     def _held(session, agent: Optional[str]) -> int:
         return session.execute(

@@ -124,6 +124,12 @@ def test_the_cli_sets_skills_capacity_availability_and_passwords(cli_env, capsys
     assert StaffService(cli_env).check_password("an", "another long password") is not None
     assert cli.main(["staff", "list"]) == 0
     assert "skills wrong_item / en / web,telegram, 5 chats at once, away" in capsys.readouterr().out
+    conversations = ConversationService(cli_env)
+    conversations.record("web-an", "customer", "help")
+    conversations.set_owner("web-an", "agent", "an")
+    assert cli.main(["staff", "disable", "an"]) == 0
+    assert "1 chat(s) back in the queue" in capsys.readouterr().out
+    assert conversations.summary("web-an").owner == "queued"
 
 
 def test_migration_0015_gives_earlier_accounts_any_skill_three_chats_and_goes_back(any_db_factory):
