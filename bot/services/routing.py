@@ -19,7 +19,7 @@ available person with the fewest open tickets.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Callable, Iterable, List, Optional, Sequence, Tuple
 
@@ -281,12 +281,18 @@ class RoutingService:
 
     def sweep(self) -> List[Assignment]:
         """Serve the queue oldest first, then the unassigned new tickets; what was assigned."""
-        done = [a for a in (self.route(c.id) for c in self._conversations.list("queued")) if a is not None]
+        candidates = self.candidates()
+        done = []
+        if any(c.available and c.free > 0 for c in candidates):  # nobody can take a chat: no query per chat
+            done = [a for a in (self.route(c.id) for c in self._conversations.list("queued")) if a is not None]
         return done + self.route_tickets()
 
     def route_tickets(self) -> List[Assignment]:
         """Open tickets nobody holds, oldest first, to the fitting available person with the fewest."""
         now = self._clock()
+        candidates = self.candidates(tickets=True)
+        if not any(c.available for c in candidates):
+            return []
         with session_scope(self._factory) as session:
             waiting = session.execute(
                 select(Ticket.id, Ticket.category, Ticket.language, Ticket.channel, Ticket.created_at,
@@ -298,7 +304,7 @@ class RoutingService:
         for row in waiting:
             if row.owner in ("queued", "agent"):
                 continue  # a live chat: its ticket follows the chat's assignment
-            choice = choose_for_ticket(Need(row.category, row.language, row.channel), self.candidates(tickets=True),
+            choice = choose_for_ticket(Need(row.category, row.language, row.channel), candidates,
                                        now - row.created_at, self._fallback)
             if choice is None:
                 continue
@@ -309,6 +315,7 @@ class RoutingService:
             if won:
                 logger.info("ticket %s assigned to %s (%s)", row.id, choice.name, choice.reason)
                 done.append(Assignment(row.sender_id, choice.name, choice.reason, choice.name))
+                candidates = [replace(c, load=c.load + 1) if c.name == choice.name else c for c in candidates]
         return done
 
     def _follow_ticket(self, sender_id: str, agent: str) -> None:
