@@ -141,15 +141,13 @@ class StaffService:
         `online_minutes`: how long after their last request someone counts as online (HOTRO_STAFF_ONLINE_MINUTES)."""
         self._factory = factory
         self._clock = clock
-        if token_days is None:
+        if token_days is None or online_minutes is None:
             from bot.config import Settings
 
-            token_days = Settings.from_env().staff_token_days
+            settings = Settings.from_env()
+            token_days = settings.staff_token_days if token_days is None else token_days
+            online_minutes = settings.staff_online_minutes if online_minutes is None else online_minutes
         self._token_days = token_days
-        if online_minutes is None:
-            from bot.config import Settings
-
-            online_minutes = Settings.from_env().staff_online_minutes
         self._online = timedelta(minutes=online_minutes)
         self.throttle = LoginThrottle(factory, clock)
 
