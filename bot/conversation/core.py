@@ -215,11 +215,14 @@ class ConversationCore:
         target = assignee or actor
         note = (f"{target.display_name} joined the conversation" if target.name == actor.name
                 else f"{actor.display_name} assigned the conversation to {target.display_name}")
-        return await self._db(
+        outcome = await self._db(
             self.conversations.change_owner, sender, "agent", target.name,
             allowed=lambda owner, agent: owner != "agent" or agent == actor.name, note=note, create=False,
             reason="claimed" if target.name == actor.name else f"assigned by {actor.name}",
         )
+        if outcome is not None and outcome.changed and target.name != actor.name:
+            await self.assign_waiting()  # passing a chat on may have freed a place of the one who held it
+        return outcome
 
     async def release(self, sender: str, actor: Actor, case_closed: bool = False) -> Optional[Ownership]:
         """Give the conversation back to the bot, which says so and asks for a rating.
