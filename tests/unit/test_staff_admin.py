@@ -148,3 +148,26 @@ def test_migration_0015_gives_earlier_accounts_any_skill_three_chats_and_goes_ba
         3, {"categories": [], "languages": [], "channels": []}, "online")
     command.downgrade(config, "0014")
     command.upgrade(config, "head")
+
+
+def test_a_chat_handed_back_frees_the_place_for_the_oldest_waiting_one_at_once(db_factory, monkeypatch):
+    monkeypatch.setenv("HOTRO_AUTO_ASSIGN", "1")
+    staff = StaffService(db_factory)
+    staff.add("lan", PASSWORD, "Lan", capacity=1)
+    conversations = ConversationService(db_factory)
+    for sender in ("web-1", "web-2", "web-3"):
+        conversations.record(sender, "customer", "cho tôi gặp nhân viên")
+        conversations.set_owner(sender, "queued")
+    token = {"Authorization": "Bearer " + staff.issue_token("lan")}
+
+    async def scenario(session, base):
+        async with session.put(base + "/api/me/availability", json={"availability": "online"}, headers=token) as resp:
+            assert resp.status == 200
+        first = [conversations.summary(s).owner for s in ("web-1", "web-2", "web-3")]
+        async with session.post(base + "/api/conversations/web-1/release", headers=token) as resp:
+            assert resp.status == 200
+        return first, [conversations.summary(s).owner for s in ("web-1", "web-2", "web-3")]
+
+    first, after = run(db_factory, scenario)
+    assert first == ["agent", "queued", "queued"]  # one place: the oldest chat
+    assert after == ["bot", "agent", "queued"] and conversations.summary("web-2").agent == "lan"
