@@ -16,6 +16,7 @@ from typing import Any, Optional
 
 from aiohttp import web
 
+from bot.categories import CATEGORIES, LABELS
 from bot.conversation.core import Actor, ConversationCore
 from bot.conversation.guard import text_problem
 from bot.gateway import attachments
@@ -23,7 +24,6 @@ from bot.gateway.inputs import BadInput, credential, path_id, read_object
 from bot.services import roles
 from bot.services.conversations import OWNERS, ConversationService, Ownership
 from bot.services.customers import CustomerService
-from bot.categories import CATEGORIES
 from bot.services.routing import (AVAILABILITIES, CHANNEL_LABELS, CHANNELS, DEFAULT_CAPACITY, LANGUAGE_LABELS,
                                   LANGUAGES, Skills, parse_capacity)
 from bot.services.staff import NoSuchStaff, StaffError, StaffService, csrf_token, skills_from
@@ -255,8 +255,6 @@ async def set_my_availability(request: web.Request) -> web.Response:
 
 async def skill_options(request: web.Request) -> web.Response:
     """What skills can be: complaint categories with their labels, languages, channels (for the desk's forms)."""
-    from bot.categories import LABELS
-
     language = "en" if request.query.get("lang") == "en" else "vi"
     return web.json_response({
         "categories": [{"code": code, "label": LABELS[language][code]} for code in CATEGORIES],

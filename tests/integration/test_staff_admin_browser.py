@@ -51,7 +51,7 @@ def test_an_admin_manages_the_team_from_the_staff_tab(browser, db_factory):
         desk.get_by_role("button", name="Lưu").click()
         expect(desk.locator("#status")).to_contain_text("Đã thêm")
         row = desk.locator('#staff-list li[data-name="an"]')
-        expect(row).to_contain_text("wrong_item · en · mọi · 2 chat cùng lúc")
+        expect(row).to_contain_text("Giao sai hàng (màu, size, mẫu) · English · mọi · 2 chat cùng lúc")
         account = staff.account("an")
         assert (account.display_name, account.capacity, account.roles) == ("An Trần", 2, ("agent",))
         assert (account.skills.categories, account.skills.languages, account.skills.channels) == (
@@ -76,7 +76,7 @@ def test_an_admin_manages_the_team_from_the_staff_tab(browser, db_factory):
         desk.get_by_label("Số chat cùng lúc").fill("4")
         desk.get_by_role("button", name="Lưu").click()
         expect(desk.locator("#status")).to_contain_text("Đã lưu")
-        expect(desk.locator('#staff-list li[data-name="lan"]')).to_contain_text("damaged · mọi · mọi · 4 chat")
+        expect(desk.locator('#staff-list li[data-name="lan"]')).to_contain_text("Hàng bị hư hỏng, vỡ, lỗi · mọi · mọi · 4 chat")
         lan = staff.account("lan")
         assert (lan.capacity, lan.roles, lan.skills.categories) == (4, ("agent", "editor"), ("damaged",))
 

@@ -197,9 +197,13 @@
     $("staff-reset").hidden = !account;
   }
 
-  function skillsText(skills) {
+  function skillsText(skills) {  // labels, not codes: "Hàng bị hư hỏng, vỡ, lỗi", not "damaged"
     return ["categories", "languages", "channels"].map(function (k) {
-      return skills[k].length ? skills[k].join(", ") : T.any;
+      var label = function (code) {
+        var known = options[k].filter(function (o) { return o.code === code; })[0];
+        return known ? known.label : code;
+      };
+      return skills[k].length ? skills[k].map(label).join(", ") : T.any;
     }).join(" · ");
   }
   function refresh() {
