@@ -216,7 +216,7 @@ class RoutingService:
     # -- reading ---------------------------------------------------------------------------
 
     def candidates(self, tickets: bool = False) -> List[Candidate]:
-        """Every active staff member who may take conversations, with their load now."""
+        """Every active agent, with their load now."""
         now = self._clock()
         with session_scope(self._factory) as session:
             if tickets:
@@ -230,8 +230,8 @@ class RoutingService:
                     .where(Conversation.owner == "agent").group_by(Conversation.agent)).all())
             found = []
             for staff in session.execute(select(Staff).where(Staff.disabled_at.is_(None)).order_by(Staff.id)).scalars():
-                if not roles.allowed(roles.from_stored(staff.roles), roles.CONVERSATIONS):
-                    continue
+                if roles.AGENT not in roles.from_stored(staff.roles):
+                    continue  # an admin without the agent role may take chats by hand, routing gives them none
                 available = effective_availability(staff.availability, staff.seen_at, now, self._online) == "online"
                 found.append(Candidate(staff.name, skills_of(staff), staff.capacity or DEFAULT_CAPACITY,
                                        load.get(staff.name, 0), available, staff.last_assigned_at))

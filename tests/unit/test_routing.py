@@ -157,7 +157,8 @@ def test_each_chat_goes_to_the_person_with_its_skills_and_the_reason_is_kept(tea
     staff.add("lan", PASSWORD, "Lan", skills=skills_from("damaged", "vi"), capacity=3)
     staff.add("an", PASSWORD, "An", skills=skills_from("wrong_item", "en"), capacity=2)
     staff.add("editor", PASSWORD, "Ed", roles=["editor"])  # takes no chats whatever happens
-    for name in ("lan", "an", "editor"):
+    staff.add("owner", PASSWORD, "Chủ", roles=["admin"], capacity=50)  # claims by hand, routing gives them none
+    for name in ("lan", "an", "editor", "owner"):
         staff.set_availability(name, "online")
     handed_off(conversations, tickets, "web-vi", "damaged", "vi")
     handed_off(conversations, tickets, "web-en", "wrong_item", "en")
