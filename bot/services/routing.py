@@ -29,7 +29,8 @@ from sqlalchemy.orm import sessionmaker
 from bot.categories import CATEGORIES
 from bot.services import roles
 from bot.store.db import session_scope
-from bot.store.models import Conversation, Staff, Ticket, utcnow
+from bot.parsers import format_ticket_code
+from bot.store.models import Conversation, Message, Staff, Ticket, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -296,7 +297,7 @@ class RoutingService:
         with session_scope(self._factory) as session:
             waiting = session.execute(
                 select(Ticket.id, Ticket.category, Ticket.language, Ticket.channel, Ticket.created_at,
-                       Conversation.sender_id, Conversation.owner)
+                       Ticket.conversation_id, Conversation.sender_id, Conversation.owner)
                 .join(Conversation, Ticket.conversation_id == Conversation.id)
                 .where(Ticket.status == "new", Ticket.assignee.is_(None))
                 .order_by(Ticket.id).limit(200)).all()
@@ -312,6 +313,11 @@ class RoutingService:
                 won = session.execute(
                     update(Ticket).where(Ticket.id == row.id, Ticket.assignee.is_(None)).values(assignee=choice.name)
                     .execution_options(synchronize_session=False)).rowcount
+                if won:  # the reason, where staff look: a note in the ticket's conversation
+                    session.add(Message(conversation_id=row.conversation_id, author_type="note",
+                                        author_name="routing", created_at=now,
+                                        text=f"Ticket {format_ticket_code(row.id)} assigned to {choice.name}: "
+                                             f"{choice.reason}"))
             if won:
                 logger.info("ticket %s assigned to %s (%s)", row.id, choice.name, choice.reason)
                 done.append(Assignment(row.sender_id, choice.name, choice.reason, choice.name))

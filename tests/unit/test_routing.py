@@ -258,6 +258,8 @@ def test_new_tickets_nobody_follows_live_are_routed_the_same_way(team, clock):
     [done] = routing.sweep()
     assert (done.agent, done.reason) == ("an", "skill wrong_item+vi, 1 open tickets")
     assert tickets.get(ticket.code).assignee == "an"
+    notes = [line.text for line in conversations.transcript("web-t", for_staff=True) if line.author_type == "note"]
+    assert notes == [f"Ticket {ticket.code} assigned to an: skill wrong_item+vi, 1 open tickets"]
 
 
 def test_two_routers_at_once_never_fill_a_place_twice(any_db_factory, clock):
