@@ -7,6 +7,7 @@ chat (action server) and this gateway's routing gives it away within its one-sec
 """
 from __future__ import annotations
 
+import re
 import sys
 import time
 
@@ -108,5 +109,9 @@ def test_each_chat_reaches_the_desk_of_the_person_with_its_skills(browser, stack
                    if line.author_type == "staff"]
     assert staff_lines == [("Lan", "Chào bạn, mình là r.lan đây.")]
     assert dialogs == []
+    for desk in (lan, an):  # they leave: later tests of the stack expect nobody they did not log in themselves
+        desk.get_by_role("button", name="Đăng xuất").click()
+        expect(desk).to_have_url(re.compile(r"/desk/login$"))
+    assert {staff.account(n).availability for n in ("r.lan", "r.an")} == {"offline"}
     lan_context.close()
     an_context.close()
