@@ -14,6 +14,10 @@
     python -m bot staff tokens [NAME]      sessions and API tokens: id, owner, kind, created, last used, expires
     python -m bot staff revoke TOKEN_ID    end one session or API token
     python -m bot staff link-telegram NAME TELEGRAM_USER_ID   answer customers from the Telegram staff group
+    python -m bot staff skills NAME [--categories damaged,wrong_item] [--languages vi,en] [--channels web,telegram]
+                                    [--capacity N]   what routing gives NAME (empty: any) and chats at once
+    python -m bot staff availability NAME online|away|offline   whether routing gives NAME new chats
+    python -m bot staff password NAME [--password-stdin]   set a new password (ends NAME's desk sessions)
     python -m bot customers forget PHONE|EMAIL|KN-CODE|CONVERSATION [--yes]   erase a customer's personal data
     python -m bot kpi [--days 7 | --from YYYY-MM-DD --to YYYY-MM-DD] [--json]   the team's figures
     python -m bot faq check [--dir DIR]    validate the FAQ files (file:line: message)
@@ -252,24 +256,41 @@ def _say_cv(label: str, result, misses: bool) -> None:
 
 
 def _cmd_staff(args) -> int:
-    import getpass
-
-    from bot.services.staff import StaffError, StaffService
+    from bot.services.conversations import ConversationService
+    from bot.services.staff import StaffError, StaffService, skills_from
     from bot.store.db import session_factory
 
     service = StaffService(session_factory(registry.settings().database_url))
     try:
         if args.action == "add":
             _check_roles(args.roles)  # before asking for a password that would then be thrown away
-            if args.password_stdin:
-                password = sys.stdin.readline().rstrip("\n")
-            else:
-                password = getpass.getpass("password: ")
-                if getpass.getpass("again: ") != password:
-                    _say("the passwords differ", file=sys.stderr)
-                    return 1
-            member = service.add(args.name, password, args.display_name, args.roles)
-            _say(f"staff member {member.name} added ({', '.join(member.roles)})")
+            skills_from(args.categories, args.languages, args.channels)
+            password = _new_password(args.password_stdin)
+            if password is None:
+                return 1
+            member = service.add(args.name, password, args.display_name, args.roles,
+                                 skills_from(args.categories, args.languages, args.channels), args.capacity)
+            _say(f"staff member {member.name} added ({', '.join(member.roles)}), "
+                 f"{_routing_line(service.account(member.name))}")
+        elif args.action == "skills":
+            given = [args.categories, args.languages, args.channels]
+            skills = None if all(v is None for v in given) else skills_from(*given)
+            account = service.account(args.name)
+            if skills is not None:  # an option left out keeps that part as it was
+                kept = account.skills
+                skills = skills_from(*(new if new is not None else list(old) for new, old in
+                                       zip(given, (kept.categories, kept.languages, kept.channels))))
+            account = service.set_profile(args.name, skills=skills, capacity=args.capacity)
+            _say(f"{account.name}: {_routing_line(account)}")
+        elif args.action == "availability":
+            account = service.set_availability(args.name, args.availability)
+            _say(f"{account.name} is {account.chosen_availability}")
+        elif args.action == "password":
+            password = _new_password(args.password_stdin)
+            if password is None:
+                return 1
+            ended = service.reset_password(args.name, password)
+            _say(f"{args.name} has a new password; {ended} desk session(s) ended")
         elif args.action == "roles":
             account = service.set_roles(args.name, args.roles)
             _say(f"{account.name} is now {', '.join(account.roles)}")
@@ -282,10 +303,13 @@ def _cmd_staff(args) -> int:
             for account in service.accounts():
                 _say(f"{account.name:<20} {'disabled' if account.disabled else 'active':<9} "
                      f"{','.join(account.roles) or '-':<19} {'telegram' if account.telegram_linked else '-':<9} "
-                     f"{account.display_name}")
+                     f"{account.display_name}  [{_routing_line(account)}]")
         elif args.action == "disable":
             ended = service.disable(args.name)
-            _say(f"{args.name} is disabled: {ended} session(s) and token(s) ended; desk, API and Telegram refused")
+            factory = session_factory(registry.settings().database_url)
+            requeued = ConversationService(factory).requeue_chats_of(args.name, f"{args.name} disabled")
+            _say(f"{args.name} is disabled: {ended} session(s) and token(s) ended; desk, API and Telegram refused; "
+                 f"{requeued} chat(s) back in the queue")
         elif args.action == "enable":
             service.enable(args.name)
             _say(f"{args.name} can log in again (earlier tokens stay revoked: issue new ones)")
@@ -298,6 +322,25 @@ def _cmd_staff(args) -> int:
         _say(str(exc), file=sys.stderr)
         return 1
     return 0
+
+
+def _new_password(from_stdin: bool):
+    import getpass
+
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    password = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != password:
+        _say("the passwords differ", file=sys.stderr)
+        return None
+    return password
+
+
+def _routing_line(account) -> str:
+    skills = account.skills
+    parts = [",".join(p) or "any" for p in (skills.categories, skills.languages, skills.channels)]
+    return (f"skills {parts[0]} / {parts[1]} / {parts[2]}, {account.capacity} chats at once, "
+            f"{account.availability}")
 
 
 def _check_roles(value: str) -> None:
@@ -404,6 +447,13 @@ def _cmd_kpi(args) -> int:
     return 0
 
 
+def _skill_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--categories", help="complaint categories, comma-separated (e.g. damaged,wrong_item); "
+                                             "empty: any")
+    parser.add_argument("--languages", help="vi, en, comma-separated; empty: any")
+    parser.add_argument("--channels", help="web, telegram, rest, comma-separated; empty: any")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="hotro staff and operator tools")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -438,6 +488,18 @@ def build_parser() -> argparse.ArgumentParser:
     sadd.add_argument("--roles", default="agent",
                       help="comma-separated: agent (chats, tickets), editor (the FAQ), admin (everything); "
                            "default agent")
+    _skill_options(sadd)
+    sadd.add_argument("--capacity", type=int, default=3, help="chats at once (default 3)")
+    sskills = ssub.add_parser("skills", help="what routing gives NAME: categories, languages, channels; capacity")
+    sskills.add_argument("name")
+    _skill_options(sskills)
+    sskills.add_argument("--capacity", type=int, help="chats at once")
+    savail = ssub.add_parser("availability", help="online (takes new chats), away (keeps theirs) or offline")
+    savail.add_argument("name")
+    savail.add_argument("availability", choices=["online", "away", "offline"])
+    spass = ssub.add_parser("password", help="set a new password for NAME (ends their desk sessions)")
+    spass.add_argument("name")
+    spass.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     sroles = ssub.add_parser("roles", help="set what NAME may do: agent, editor, admin (comma-separated)")
     sroles.add_argument("name")
     sroles.add_argument("roles")

@@ -30,6 +30,9 @@ class Settings:
     upload_dir: Path = ROOT / "var" / "uploads"  # files website customers attach (never in git)
     staff_token_days: int = 90  # lifetime of a new API token; 0: it never expires
     trusted_proxies: str = ""  # reverse proxies whose X-Forwarded-For is believed (IPs or CIDRs, commas)
+    auto_assign: bool = True  # routing gives handed-off chats and new tickets to staff (bot/services/routing.py)
+    routing_fallback_seconds: int = 120  # nobody with the right skills this long: anyone available takes it
+    routing_sweep_seconds: int = 5  # how often the gateway looks at the queue for the fallback
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -46,7 +49,21 @@ class Settings:
             upload_dir=Path(env.get("HOTRO_UPLOAD_DIR") or ROOT / "var" / "uploads"),
             staff_token_days=_non_negative("HOTRO_STAFF_TOKEN_DAYS", env.get("HOTRO_STAFF_TOKEN_DAYS") or "90"),
             trusted_proxies=env.get("HOTRO_TRUSTED_PROXIES", ""),
+            auto_assign=_flag("HOTRO_AUTO_ASSIGN", env.get("HOTRO_AUTO_ASSIGN", "1")),
+            routing_fallback_seconds=_non_negative("HOTRO_ROUTING_FALLBACK_SECONDS",
+                                                   env.get("HOTRO_ROUTING_FALLBACK_SECONDS") or "120"),
+            routing_sweep_seconds=max(1, _non_negative("HOTRO_ROUTING_SWEEP_SECONDS",
+                                                       env.get("HOTRO_ROUTING_SWEEP_SECONDS") or "5")),
         )
+
+
+def _flag(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"{name} is 1 (on) or 0 (off), not {value}")
 
 
 def _non_negative(name: str, value: str) -> int:

@@ -212,6 +212,11 @@ class FakeTelegram:
                     "text": reply_to.get("text", "")}
         self._push({"message": self._message(chat, user, text=text, reply_to_message=original)})
 
+    def group_say(self, chat_id: int, user: Dict[str, Any], text: str) -> None:
+        """`user` writes in the group `chat_id`, answering nothing in particular."""
+        chat = {"id": chat_id, "type": "supergroup", "title": "Staff"}
+        self._push({"message": self._message(chat, user, text=text)})
+
     # -- what the bot did -------------------------------------------------------------------
 
     def calls_to(self, method: str, **match) -> List[Dict[str, Any]]:

@@ -422,10 +422,19 @@ def _priority_handoff(dispatcher, tracker, ticket) -> List[EventType]:
         logger.exception("priority handoff failed for %s", ticket.code)
         return []
     if outcome.mode == "queued":
-        dispatcher.utter_message(response="utter_handoff_queued", code=ticket.code, position=outcome.queue_position)
+        say_queued(dispatcher, outcome)
     else:
         dispatcher.utter_message(response="utter_handoff_priority", code=ticket.code)
     return [SlotSet("offered_human", False)]
+
+
+def say_queued(dispatcher, outcome) -> None:
+    """A person takes the chat: who, when routing chose them at once; otherwise the place in the queue."""
+    if outcome.agent_name:
+        dispatcher.utter_message(response="utter_handoff_assigned", code=outcome.ticket.code, agent=outcome.agent_name)
+    else:
+        dispatcher.utter_message(response="utter_handoff_queued", code=outcome.ticket.code,
+                                 position=outcome.queue_position)
 
 
 class ActionCancelForm(Action):

@@ -14,7 +14,7 @@ from rasa_sdk import Action
 from rasa_sdk.events import EventType, SlotSet
 
 from bot.actions import tracker_utils as tu
-from bot.actions.complaint import collected_details, reset_form_events
+from bot.actions.complaint import collected_details, reset_form_events, say_queued
 from bot.actions.quota import refused_handoff
 from bot.actions.ticket_status import NOT_GIVEN  # the ticket check's "no code" marker
 from bot.categories import classify_category
@@ -61,7 +61,7 @@ async def hand_over(
     ticket = outcome.ticket
     done = reset_form_events() + [SlotSet("offered_human", False), SlotSet("last_ticket_code", ticket.code)]
     if outcome.mode == "queued":
-        dispatcher.utter_message(response="utter_handoff_queued", code=ticket.code, position=outcome.queue_position)
+        say_queued(dispatcher, outcome)
         return done
     level = SERVICE_LEVELS[ticket.priority]
     due = follow_up_due(ticket.priority, ticket.acknowledge_due_at, ticket.acknowledged_at, datetime.utcnow())

@@ -71,6 +71,8 @@ class ConversationCore:
         self.hub = hub or Hub()
         self.limits = limits
         self.backlog = TranscriptBacklog(conversations)
+        # A RoutingService (bot/services/routing.py) when HOTRO_AUTO_ASSIGN is on; the gateway sets it.
+        self.routing = None
         # Payloads of the buttons the bot showed lately, per conversation: the fast path of the payload check
         # (and the only one while the database is down).
         self._offered: "OrderedDict[str, Set[str]]" = OrderedDict()
@@ -213,10 +215,14 @@ class ConversationCore:
         target = assignee or actor
         note = (f"{target.display_name} joined the conversation" if target.name == actor.name
                 else f"{actor.display_name} assigned the conversation to {target.display_name}")
-        return await self._db(
+        outcome = await self._db(
             self.conversations.change_owner, sender, "agent", target.name,
             allowed=lambda owner, agent: owner != "agent" or agent == actor.name, note=note, create=False,
+            reason="claimed" if target.name == actor.name else f"assigned by {actor.name}",
         )
+        if outcome is not None and outcome.changed and target.name != actor.name:
+            await self.assign_waiting()  # passing a chat on may have freed a place of the one who held it
+        return outcome
 
     async def release(self, sender: str, actor: Actor, case_closed: bool = False) -> Optional[Ownership]:
         """Give the conversation back to the bot, which says so and asks for a rating.
@@ -229,10 +235,25 @@ class ConversationCore:
             self.conversations.change_owner, sender, "bot",
             allowed=lambda owner, agent: case_closed or owner != "agent" or agent == actor.name,
             note=f"{actor.display_name} returned the conversation to the bot", create=False,
+            reason=f"returned by {actor.name}",
         )
         if outcome is not None and outcome.changed:
             await self._hand_back(sender, outcome.channel)
+            await self.assign_waiting()  # a place came free
         return outcome
+
+    async def assign_waiting(self) -> int:
+        """Routing serves the waiting chats and tickets now (someone freed a place or came online); how many.
+
+        Nothing when auto-assignment is off. A failure is logged, never raised: the periodic sweep tries again.
+        """
+        if self.routing is None:
+            return 0
+        try:
+            return len(await self._db(self.routing.sweep))
+        except Exception:  # noqa: BLE001 - the caller's own action succeeded; routing catches up on its sweep
+            logger.exception("routing the waiting conversations failed")
+            return 0
 
     async def _hand_back(self, sender: str, channel: str) -> None:
         """Tell Rasa a person handed the conversation back (intent `handback`); deliver and record its replies."""

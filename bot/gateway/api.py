@@ -16,6 +16,7 @@ from typing import Any, Optional
 
 from aiohttp import web
 
+from bot.categories import CATEGORIES, LABELS
 from bot.conversation.core import Actor, ConversationCore
 from bot.conversation.guard import text_problem
 from bot.gateway import attachments
@@ -23,7 +24,9 @@ from bot.gateway.inputs import BadInput, credential, path_id, read_object
 from bot.services import roles
 from bot.services.conversations import OWNERS, ConversationService, Ownership
 from bot.services.customers import CustomerService
-from bot.services.staff import NoSuchStaff, StaffError, StaffService, csrf_token
+from bot.services.routing import (AVAILABILITIES, CHANNEL_LABELS, CHANNELS, DEFAULT_CAPACITY, LANGUAGE_LABELS,
+                                  LANGUAGES, Skills, parse_capacity)
+from bot.services.staff import NoSuchStaff, StaffError, StaffService, csrf_token, skills_from
 from bot.services.tickets import STATUSES, TicketError, TicketService, TicketView
 
 CORE = web.AppKey("api_core", ConversationCore)
@@ -136,7 +139,134 @@ async def me(request: web.Request) -> web.Response:
 def _account(account) -> dict:
     return {"name": account.name, "display_name": account.display_name, "roles": list(account.roles),
             "disabled": account.disabled, "telegram_linked": account.telegram_linked,
-            "created_at": _iso(account.created_at)}
+            "created_at": _iso(account.created_at), "skills": account.skills.as_dict(), "capacity": account.capacity,
+            "chosen_availability": account.chosen_availability, "availability": account.availability,
+            "seen_at": _iso(account.seen_at)}
+
+
+def _skills(body: dict):
+    """Skills from a body's {"skills": {"categories": [...], "languages": [...], "channels": [...]}}; None: unchanged."""
+    if "skills" not in body:
+        return None
+    skills = body["skills"]
+    if not isinstance(skills, dict) or set(skills) - {"categories", "languages", "channels"}:
+        raise StaffError('skills are {"categories": [...], "languages": [...], "channels": [...]}; empty means any')
+    return skills_from(skills.get("categories"), skills.get("languages"), skills.get("channels"))
+
+
+def _optional_text(body: dict, key: str) -> Optional[str]:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or text_problem(value, key):
+        raise StaffError(f"'{key}' must be text")
+    return value
+
+
+def _checked(parse, value):
+    try:
+        return parse(value)
+    except ValueError as exc:  # RoutingError, RoleError
+        raise StaffError(str(exc)) from exc
+
+
+async def _account_change(request: web.Request, fn, *args, **kwargs) -> web.Response:
+    """Run a change to an account; its new state, 404 for no such person, 400 for a value that does not fit.
+
+    Then routing looks at the waiting chats: the change may have made someone able to take one.
+    """
+    try:
+        result = await _run(fn, *args, **kwargs)
+    except NoSuchStaff as exc:
+        return _error(404, str(exc))
+    except StaffError as exc:
+        return _error(400, str(exc))
+    await request.app[CORE].assign_waiting()
+    return web.json_response(result if isinstance(result, dict) else _account(result))
+
+
+async def add_account(request: web.Request) -> web.Response:
+    """{"name", "password", "display_name"?, "roles"?, "skills"?, "capacity"?}: a new staff member (admins)."""
+    body = await read_object(request)
+    staff: StaffService = request.app[STAFF]
+
+    def add() -> Any:
+        name, password = body.get("name"), body.get("password")
+        if not isinstance(name, str) or not isinstance(password, str):
+            raise StaffError('send {"name": ..., "password": ...} (and display_name, roles, skills, capacity)')
+        staff.add(name, password, _optional_text(body, "display_name"), body.get("roles", "agent"),
+                  _skills(body) or Skills(), body.get("capacity", DEFAULT_CAPACITY))
+        return staff.account(name)
+
+    response = await _account_change(request, add)
+    if response.status == 200:
+        response.set_status(201)
+    return response
+
+
+async def update_account(request: web.Request) -> web.Response:
+    """{"display_name"?, "roles"?, "skills"?, "capacity"?, "disabled"?}: change an account (admins)."""
+    name = path_id(request, "name", "staff member")
+    body = await read_object(request)
+    known = {"display_name", "roles", "skills", "capacity", "disabled"}
+    if not body or set(body) - known:
+        return _error(400, f"send one or more of: {', '.join(sorted(known))}")
+    if "disabled" in body and not isinstance(body["disabled"], bool):
+        return _error(400, "'disabled' is true or false")
+    if body.get("disabled") and name == request["staff"].name:
+        return _error(400, "you cannot disable your own account")
+    staff: StaffService = request.app[STAFF]
+
+    def update() -> Any:
+        # Everything is checked before anything changes: a wrong capacity must not leave new roles behind.
+        display_name, skills = _optional_text(body, "display_name"), _skills(body)
+        capacity = None if body.get("capacity") is None else _checked(parse_capacity, body["capacity"])
+        if "roles" in body:
+            _checked(roles.parse_roles, body["roles"])
+            staff.set_roles(name, body["roles"])
+        staff.set_profile(name, display_name, skills, capacity)
+        if body.get("disabled") is True:
+            staff.disable(name)
+            request.app[CONVERSATIONS].requeue_chats_of(name, f"{name} disabled")
+        elif body.get("disabled") is False:
+            staff.enable(name)
+        return staff.account(name)
+
+    return await _account_change(request, update)
+
+
+async def reset_password(request: web.Request) -> web.Response:
+    """{"password": ...}: an admin sets a new password; the person's desk sessions end."""
+    name = path_id(request, "name", "staff member")
+    body = await read_object(request)
+    if not isinstance(body.get("password"), str):
+        return _error(400, 'send {"password": "..."}')
+    staff: StaffService = request.app[STAFF]
+    return await _account_change(
+        request, lambda: {"name": name, "sessions_ended": staff.reset_password(name, body["password"])})
+
+
+async def set_my_availability(request: web.Request) -> web.Response:
+    """{"availability": "online" | "away" | "offline"}: whether routing gives the caller new chats."""
+    body = await read_object(request)
+    return await _account_change(request, request.app[STAFF].set_availability, request["staff"].name,
+                                 body.get("availability"))
+
+
+async def skill_options(request: web.Request) -> web.Response:
+    """What skills can be: complaint categories with their labels, languages, channels (for the desk's forms)."""
+    language = "en" if request.query.get("lang") == "en" else "vi"
+    return web.json_response({
+        "categories": [{"code": code, "label": LABELS[language][code]} for code in CATEGORIES],
+        "languages": [{"code": code, "label": LANGUAGE_LABELS[code]} for code in LANGUAGES],
+        "channels": [{"code": code, "label": CHANNEL_LABELS[code]} for code in CHANNELS],
+        "availabilities": list(AVAILABILITIES),
+    })
+
+
+async def my_account(request: web.Request) -> web.Response:
+    """The caller's skills, capacity and availability."""
+    return web.json_response(_account(await _run(request.app[STAFF].account, request["staff"].name)))
 
 
 async def list_accounts(request: web.Request) -> web.Response:
@@ -150,13 +280,7 @@ async def set_account_roles(request: web.Request) -> web.Response:
     body = await read_object(request)
     if "roles" not in body:
         return _error(400, 'send {"roles": ["agent", "editor", "admin"]} (one or more)')
-    try:
-        account = await _run(request.app[STAFF].set_roles, name, body["roles"])
-    except NoSuchStaff as exc:
-        return _error(404, str(exc))
-    except StaffError as exc:
-        return _error(400, str(exc))
-    return web.json_response(_account(account))
+    return await _account_change(request, request.app[STAFF].set_roles, name, body["roles"])
 
 
 async def list_staff(request: web.Request) -> web.Response:
@@ -335,8 +459,14 @@ def add_api(app: web.Application, core: ConversationCore, staff: StaffService, t
     app.router.add_get("/api/openapi.yaml", openapi)
     app.router.add_get("/api/me", me)
     app.router.add_get("/api/staff", list_staff)
+    app.router.add_get("/api/me/account", my_account)
+    app.router.add_put("/api/me/availability", set_my_availability)
+    app.router.add_get("/api/staff/skills", skill_options)
     app.router.add_get("/api/staff/accounts", list_accounts)
+    app.router.add_post("/api/staff/accounts", add_account)
+    app.router.add_patch("/api/staff/accounts/{name}", update_account)
     app.router.add_put("/api/staff/accounts/{name}/roles", set_account_roles)
+    app.router.add_post("/api/staff/accounts/{name}/password", reset_password)
     app.router.add_get("/api/conversations", list_conversations)
     app.router.add_get("/api/conversations/{id}", get_conversation)
     app.router.add_get("/api/conversations/{id}/attachments/{n}", get_attachment)

@@ -70,6 +70,8 @@ def create_app(core: ConversationCore, factory=None, *, redis_url: Optional[str]
         from bot.services.staff import StaffService
         from bot.services.tickets import TicketService
 
+        if Settings.from_env().auto_assign:
+            _add_routing(app, core, factory)
         add_api(app, core, StaffService(factory), TicketService(factory), CustomerService(factory))
         add_kpi_api(app, KpiService(factory))
         add_faq_api(app, faq_dir or Settings.from_env().faq_dir, factory)
@@ -103,6 +105,34 @@ async def json_errors(request: web.Request, handler):
             raise
         return json_error(exc.status, exc.reason, headers={k: v for k, v in exc.headers.items()
                                                             if k.lower() in ("allow", "retry-after")})
+
+
+def _add_routing(app: web.Application, core: ConversationCore, factory) -> None:
+    """Routing gives waiting chats to staff: at once on each change (core.assign_waiting), and on a timer for
+    the fallback (HOTRO_ROUTING_FALLBACK_SECONDS) and for people whose login simply went stale."""
+    import asyncio
+
+    from bot.services.routing import RoutingService
+
+    settings = Settings.from_env()
+    core.routing = RoutingService.from_settings(factory, core.conversations, settings)
+
+    async def sweep_forever() -> None:
+        while True:
+            await asyncio.sleep(settings.routing_sweep_seconds)
+            await core.assign_waiting()
+
+    tasks = []
+
+    async def start(_app: web.Application) -> None:
+        tasks.append(asyncio.create_task(sweep_forever()))
+
+    async def stop(_app: web.Application) -> None:
+        for task in tasks:
+            task.cancel()
+
+    app.on_startup.append(start)
+    app.on_cleanup.append(stop)
 
 
 def _add_fanout(app: web.Application, core: ConversationCore, redis_url: str) -> None:

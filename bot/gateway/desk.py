@@ -14,7 +14,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.config import Settings
-from bot.gateway.api import SESSION_COOKIE, STAFF, session_cookie
+from bot.gateway.api import CORE, SESSION_COOKIE, STAFF, session_cookie
 from bot.gateway.client_address import TRUSTED_PROXIES, client_address, parse_trusted
 from bot.gateway.inputs import credential, form_text, json_error, read_form
 from bot.gateway.security_headers import PAGE_CSP
@@ -72,6 +72,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     if started is None:
         raise web.HTTPSeeOther("/desk/login?e=wrong")
     token, _staff = started
+    await request.app[CORE].assign_waiting()  # logging in is coming online: waiting chats may be theirs now
     response = web.HTTPSeeOther("/desk")
     secure = request.secure or request.headers.get("X-Forwarded-Proto") == "https"
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Strict", secure=secure, path="/",
@@ -107,4 +108,5 @@ def add_desk(app: web.Application) -> None:
     app.router.add_post("/desk/logout", logout)
     app.router.add_get("/desk/desk.js", _static("desk.js", "application/javascript"))
     app.router.add_get("/desk/desk-faq.js", _static("desk-faq.js", "application/javascript"))
+    app.router.add_get("/desk/desk-admin.js", _static("desk-admin.js", "application/javascript"))
     app.router.add_get("/desk/desk.css", _static("desk.css", "text/css"))

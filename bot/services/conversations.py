@@ -15,7 +15,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.store.conversations import get_or_create_conversation
 from bot.store.db import session_scope
-from bot.store.models import Conversation, Message, OwnershipEvent, Rating, utcnow
+from bot.store.models import Conversation, Message, OwnershipEvent, Rating, Staff, utcnow
 
 OWNERS = ("bot", "queued", "agent")
 AUTHORS = ("customer", "bot", "staff", "system", "note")
@@ -84,14 +84,22 @@ class ConversationService:
         note: Optional[str] = None,
         channel: str = "rest",
         create: bool = True,
+        reason: Optional[str] = None,
+        staff_note: Optional[str] = None,
+        capacity: Optional[int] = None,
     ) -> Optional[Ownership]:
         """Make (owner, agent) the conversation's owner if `allowed(current_owner, current_agent)`.
 
         One transaction with a conditional update: of two changes at once, the
         second sees the first's result and is judged against it, so two staff
         members claiming one chat give one winner and one refusal. `note` is a
-        system line written with the change. None when the conversation does
-        not exist and `create` is false.
+        system line written with the change (the customer sees it), `staff_note`
+        an internal note; `reason` is kept with the change's event (routing's
+        "skill damaged+vi, 1/3 chats", "claimed", "assigned by lan"). With `capacity`, giving
+        the chat to an agent who already holds that many is refused: the
+        agent's row is locked first, so two assignments at once cannot both
+        take the last place. None when the conversation does not exist and
+        `create` is false.
         """
         if owner not in OWNERS:
             raise ConversationError(f"owner must be one of {', '.join(OWNERS)}")
@@ -101,6 +109,12 @@ class ConversationService:
         with session_scope(self._factory) as session:
             if create:
                 get_or_create_conversation(session, sender_id, channel, "vi")
+            if capacity is not None:
+                # A write that changes nothing, first: it takes the agent's row lock (PostgreSQL) or the
+                # database's write lock (SQLite) before their chats are counted.
+                session.execute(update(Staff).where(Staff.name == agent)
+                                .values(last_assigned_at=Staff.last_assigned_at)
+                                .execution_options(synchronize_session=False))
             for _ in range(10):
                 row = session.execute(
                     select(Conversation.id, Conversation.owner, Conversation.agent, Conversation.channel)
@@ -111,7 +125,7 @@ class ConversationService:
                 current = (row.owner or "bot", row.agent)
                 if current == (owner, agent):
                     return Ownership(owner, agent, changed=False, channel=row.channel)
-                if not allowed(*current):
+                if not allowed(*current) or (capacity is not None and self._held(session, agent) >= capacity):
                     return Ownership(current[0], current[1], changed=False, refused=True, channel=row.channel)
                 now = self._clock()
                 won = session.execute(
@@ -125,11 +139,38 @@ class ConversationService:
                     continue  # someone changed it between our read and our write: judge again against theirs
                 # The history, not only the current owner: waiting and response times are measured from it.
                 session.add(OwnershipEvent(conversation_id=row.id, owner_from=current[0], owner_to=owner,
-                                           agent=agent, created_at=now))
+                                           agent=agent, reason=reason, created_at=now))
+                if agent is not None:  # when they last got a chat: routing's tie-break
+                    session.execute(update(Staff).where(Staff.name == agent).values(last_assigned_at=now)
+                                    .execution_options(synchronize_session=False))
                 if note:
                     session.add(Message(conversation_id=row.id, author_type="system", text=note, created_at=now))
+                if staff_note:
+                    session.add(Message(conversation_id=row.id, author_type="note", author_name="routing",
+                                        text=staff_note, created_at=now))
                 return Ownership(owner, agent, changed=True, channel=row.channel)
             raise ConversationError(f"the owner of {sender_id[:8]} keeps changing; try again")
+
+    def requeue_chats_of(self, agent: str, reason: str) -> int:
+        """Put back in the queue every chat `agent` holds (they were disabled): routing or a colleague takes them."""
+        held = select(Conversation.sender_id).where(Conversation.owner == "agent", Conversation.agent == agent)
+        with session_scope(self._factory) as session:
+            senders = list(session.execute(held).scalars())
+        moved = [self.change_owner(sender, "queued", allowed=lambda owner, holder: (owner, holder) == ("agent", agent),
+                                   note="Chờ nhân viên khác / Waiting for another staff member", create=False,
+                                   reason=reason) for sender in senders]
+        return sum(1 for outcome in moved if outcome is not None and outcome.changed)
+
+    @staticmethod
+    def _held(session, agent: Optional[str]) -> int:
+        return session.execute(
+            select(func.count(Conversation.id)).where(Conversation.owner == "agent", Conversation.agent == agent)
+        ).scalar_one()
+
+    def held(self, agent: str) -> int:
+        """How many conversations `agent` holds now."""
+        with session_scope(self._factory) as session:
+            return self._held(session, agent)
 
     def record(
         self,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable, Optional, Tuple
 
 from bot.services.tickets import ComplaintSubmission, TicketService, TicketView
 
@@ -52,6 +52,7 @@ class HandoffOutcome:
     ticket: TicketView
     ticket_created: bool
     queue_position: int = 0
+    agent_name: Optional[str] = None  # routing gave the chat to this person at once (their display name)
 
 
 def parse_opening_hours(value: str) -> tuple[time, time]:
@@ -74,8 +75,8 @@ class HandoffService:
     def request(self, req: HandoffRequest) -> HandoffOutcome:
         outcome = self._ticket_for(req)
         if self._live is not None and self._live.available():
-            position = self._live.enqueue(req.sender_id, req.channel)
-            return HandoffOutcome("queued", outcome.ticket, outcome.ticket_created, position)
+            position, agent_name = self._live.enqueue(req.sender_id, req.channel)
+            return HandoffOutcome("queued", outcome.ticket, outcome.ticket_created, position, agent_name)
         return outcome
 
     def _ticket_for(self, req: HandoffRequest) -> HandoffOutcome:
@@ -115,8 +116,11 @@ class LiveHandoff:
     """Is a person available right now, and putting a conversation in their queue."""
 
     def __init__(self, conversations, staff_last_seen: Callable[[], Optional[datetime]], opening_hours: str,
-                 online_minutes: int, clock: Callable[[], datetime] = datetime.utcnow, utc_offset_hours: int = 7):
+                 online_minutes: int, clock: Callable[[], datetime] = datetime.utcnow, utc_offset_hours: int = 7,
+                 routing=None):
+        """`routing`: a RoutingService that gives the chat to the right person at once (None: it waits to be claimed)."""
         self._conversations = conversations
+        self._routing = routing
         self._staff_last_seen = staff_last_seen
         self._opening_hours = opening_hours
         self._online = timedelta(minutes=online_minutes)
@@ -130,8 +134,12 @@ class LiveHandoff:
         seen = self._staff_last_seen()
         return seen is not None and now - seen <= self._online
 
-    def enqueue(self, sender_id: str, channel: str) -> int:
+    def enqueue(self, sender_id: str, channel: str) -> Tuple[int, Optional[str]]:
+        """Queue the chat: (its place in the queue, the display name of whoever routing gave it to at once)."""
         # Only from the bot: a person who already took the chat keeps it.
         self._conversations.change_owner(sender_id, "queued", allowed=lambda owner, _agent: owner == "bot",
                                          channel=channel)
-        return len(self._conversations.list("queued"))
+        assigned = self._routing.route(sender_id) if self._routing is not None else None
+        if assigned is not None:
+            return 0, assigned.display_name
+        return len(self._conversations.list("queued")), None

@@ -31,11 +31,23 @@ def handoff() -> HandoffService:
     from bot.services.staff import StaffService
 
     factory = session_factory(settings().database_url)
+    conversations = ConversationService(factory)
     live = LiveHandoff(
-        ConversationService(factory), StaffService(factory).last_seen, settings().opening_hours,
-        settings().staff_online_minutes, utc_offset_hours=settings().timezone_offset_hours,
+        conversations, StaffService(factory).last_seen, settings().opening_hours,
+        settings().staff_online_minutes, utc_offset_hours=settings().timezone_offset_hours, routing=routing(),
     )
     return HandoffService(tickets(), live)
+
+
+def routing():
+    """The routing service, or None when HOTRO_AUTO_ASSIGN is off (staff claim chats themselves)."""
+    if not settings().auto_assign:
+        return None
+    from bot.services.conversations import ConversationService
+    from bot.services.routing import RoutingService
+
+    factory = session_factory(settings().database_url)
+    return RoutingService.from_settings(factory, ConversationService(factory), settings())
 
 
 @lru_cache(maxsize=1)

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, List, Optional, Tuple
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.services import roles as role_rules
+from bot.services import routing
 from bot.services.login_throttle import LoginThrottle
 from bot.store.db import session_scope
 from bot.store.models import Staff, StaffToken, utcnow
@@ -62,6 +63,11 @@ class StaffAccount:
     telegram_linked: bool
     created_at: datetime
     roles: Tuple[str, ...] = ()
+    skills: routing.Skills = routing.Skills()
+    capacity: int = routing.DEFAULT_CAPACITY
+    chosen_availability: str = "online"  # what the person set
+    availability: str = "offline"  # what routing believes: online only while seen lately
+    seen_at: Optional[datetime] = None
 
 
 @dataclass(frozen=True)
@@ -109,9 +115,12 @@ def _member(staff: Staff) -> StaffMember:
     return StaffMember(staff.id, staff.name, staff.display_name, role_rules.from_stored(staff.roles))
 
 
-def _account(staff: Staff) -> StaffAccount:
+def _account(staff: Staff, now: datetime, online_window: timedelta) -> StaffAccount:
     return StaffAccount(staff.name, staff.display_name, staff.disabled_at is not None,
-                        staff.telegram_user_id is not None, staff.created_at, role_rules.from_stored(staff.roles))
+                        staff.telegram_user_id is not None, staff.created_at, role_rules.from_stored(staff.roles),
+                        routing.skills_of(staff), staff.capacity, staff.availability,
+                        routing.effective_availability(staff.availability, staff.seen_at, now, online_window)
+                        if staff.disabled_at is None else "offline", staff.seen_at)
 
 
 def _active(session: Session, name: str) -> Optional[Staff]:
@@ -126,29 +135,42 @@ def _existing(session: Session, name: str) -> Staff:
 
 
 class StaffService:
-    def __init__(self, factory: sessionmaker, clock: Callable = utcnow, token_days: Optional[int] = None):
-        """`token_days`: lifetime of new API tokens, 0 for ever (HOTRO_STAFF_TOKEN_DAYS by default)."""
+    def __init__(self, factory: sessionmaker, clock: Callable = utcnow, token_days: Optional[int] = None,
+                 online_minutes: Optional[int] = None):
+        """`token_days`: lifetime of new API tokens, 0 for ever (HOTRO_STAFF_TOKEN_DAYS by default);
+        `online_minutes`: how long after their last request someone counts as online (HOTRO_STAFF_ONLINE_MINUTES)."""
         self._factory = factory
         self._clock = clock
-        if token_days is None:
+        if token_days is None or online_minutes is None:
             from bot.config import Settings
 
-            token_days = Settings.from_env().staff_token_days
+            settings = Settings.from_env()
+            token_days = settings.staff_token_days if token_days is None else token_days
+            online_minutes = settings.staff_online_minutes if online_minutes is None else online_minutes
         self._token_days = token_days
+        self._online = timedelta(minutes=online_minutes)
         self.throttle = LoginThrottle(factory, clock)
 
     def add(self, name: str, password: str, display_name: Optional[str] = None,
-            roles=(role_rules.AGENT,)) -> StaffMember:
-        """A new account; an agent unless `roles` says otherwise (the most common person on a support team)."""
+            roles=(role_rules.AGENT,), skills: routing.Skills = routing.Skills(),
+            capacity: int = routing.DEFAULT_CAPACITY) -> StaffMember:
+        """A new account; an agent unless `roles` says otherwise (the most common person on a support team).
+
+        No skills: they take any conversation; `capacity`: chats at once.
+        """
         if not NAME_PATTERN.match(name):
             raise StaffError("a staff name is 2-50 lowercase letters, digits, dots, dashes or underscores")
         if len(password) < MIN_PASSWORD_LENGTH:
             raise StaffError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
         stored_roles = _stored_roles(roles)
+        capacity = _capacity(capacity)
         try:
             with session_scope(self._factory) as session:
                 staff = Staff(name=name, display_name=display_name or name, password_hash=hash_password(password),
-                              created_at=self._clock(), roles=stored_roles)
+                              created_at=self._clock(), roles=stored_roles, capacity=capacity,
+                              skill_categories=routing.stored_list(skills.categories),
+                              skill_languages=routing.stored_list(skills.languages),
+                              skill_channels=routing.stored_list(skills.channels))
                 session.add(staff)
                 session.flush()
                 return _member(staff)
@@ -183,7 +205,12 @@ class StaffService:
     def accounts(self) -> List[StaffAccount]:
         """Every account, disabled ones too, for administrators."""
         with session_scope(self._factory) as session:
-            return [_account(s) for s in session.execute(select(Staff).order_by(Staff.name)).scalars()]
+            now = self._clock()
+            return [_account(s, now, self._online) for s in session.execute(select(Staff).order_by(Staff.name)).scalars()]
+
+    def account(self, name: str) -> StaffAccount:
+        with session_scope(self._factory) as session:
+            return _account(_existing(session, name), self._clock(), self._online)
 
     def set_roles(self, name: str, roles) -> StaffAccount:
         """Replace `name`'s roles. Refused when it would leave no active admin while there is one: the
@@ -199,7 +226,61 @@ class StaffService:
                     raise StaffError(f"{name} is the only active admin: make someone else admin first")
             staff.roles = stored_roles
             session.flush()
-            return _account(staff)
+            return _account(staff, self._clock(), self._online)
+
+    def set_profile(self, name: str, display_name: Optional[str] = None, skills: Optional[routing.Skills] = None,
+                    capacity: Optional[int] = None) -> StaffAccount:
+        """Change the name shown to customers, what `name` handles (skills) and how many chats they take at once
+        (capacity); None keeps each as it is."""
+        if display_name is not None and not 1 <= len(display_name.strip()) <= 200:
+            raise StaffError("a display name is 1 to 200 characters")
+        with session_scope(self._factory) as session:
+            staff = _existing(session, name)
+            if display_name is not None:
+                staff.display_name = display_name.strip()
+            if skills is not None:
+                staff.skill_categories = routing.stored_list(skills.categories)
+                staff.skill_languages = routing.stored_list(skills.languages)
+                staff.skill_channels = routing.stored_list(skills.channels)
+            if capacity is not None:
+                staff.capacity = _capacity(capacity)
+            session.flush()
+            return _account(staff, self._clock(), self._online)
+
+    def set_availability(self, name: str, availability: str) -> StaffAccount:
+        """online (takes new chats), away (keeps theirs, takes no new ones) or offline."""
+        try:
+            chosen = routing.parse_availability(availability)
+        except routing.RoutingError as exc:
+            raise StaffError(str(exc)) from exc
+        with session_scope(self._factory) as session:
+            staff = _existing(session, name)
+            staff.availability = chosen
+            if chosen != "offline":
+                staff.seen_at = self._clock()  # choosing is being here
+            session.flush()
+            return _account(staff, self._clock(), self._online)
+
+    def seen_in_telegram(self, name: str) -> bool:
+        """A staff member acted in the Telegram staff group: they are here. True when that made them online."""
+        with session_scope(self._factory) as session:
+            staff = _existing(session, name)
+            now = self._clock()
+            was = routing.effective_availability(staff.availability, staff.seen_at, now, self._online)
+            staff.seen_at = now
+            if staff.availability == "offline":  # logged out of the desk, answering from the phone
+                staff.availability = "online"
+            return was != "online" and staff.availability == "online"
+
+    def reset_password(self, name: str, password: str) -> int:
+        """A new password for `name` (an admin's reset): their desk sessions end; the number ended."""
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise StaffError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+        with session_scope(self._factory) as session:
+            staff = _existing(session, name)
+            staff.password_hash = hash_password(password)
+            return session.execute(delete(StaffToken).where(StaffToken.staff_id == staff.id,
+                                                            StaffToken.kind == "session")).rowcount
 
     def issue_token(self, name: str, days: Optional[int] = None) -> str:
         """A new API token for `name`, valid `days` (the configured lifetime by default; 0: no expiry)."""
@@ -240,6 +321,8 @@ class StaffService:
             _forget_expired(session, now)
             session.add(StaffToken(staff_id=member.id, token_hash=_token_hash(token), kind="session",
                                    created_at=now, last_used_at=now, expires_at=now + SESSION_IDLE))
+            # Logging in is starting work: routing may give them chats (they can choose away in the desk).
+            session.execute(update(Staff).where(Staff.id == member.id).values(availability="online", seen_at=now))
         return token, member
 
     def by_session(self, token: Optional[str]) -> Optional[StaffMember]:
@@ -254,6 +337,8 @@ class StaffService:
                 select(StaffToken).where(StaffToken.token_hash == _token_hash(token), StaffToken.kind == "session")
             ).scalars().first()
             if row is not None:
+                # Logging out is leaving: no new chats for them (the Telegram staff group brings them back).
+                row.staff.availability = "offline"
                 session.delete(row)
 
     def _lookup(self, token: Optional[str], kind: str) -> Optional[StaffMember]:
@@ -275,12 +360,17 @@ class StaffService:
             if kind == "session":
                 row.expires_at = now + SESSION_IDLE
             row.last_used_at = now
+            row.staff.seen_at = now
             return _member(row.staff)
 
     def last_seen(self) -> Optional[datetime]:
-        """When any staff member last used the desk or the API."""
+        """When any staff member last used the desk, the API or the Telegram staff group."""
         with session_scope(self._factory) as session:
-            return session.execute(select(func.max(StaffToken.last_used_at))).scalar_one_or_none()
+            seen = [session.execute(select(func.max(StaffToken.last_used_at))).scalar_one_or_none(),
+                    # The Telegram staff group too; someone who logged out (offline) is gone whatever they did last.
+                    session.execute(select(func.max(Staff.seen_at)).where(
+                        Staff.availability != "offline", Staff.disabled_at.is_(None))).scalar_one_or_none()]
+            return max((s for s in seen if s is not None), default=None)
 
     def tokens(self, name: Optional[str] = None) -> List[TokenInfo]:
         """The sessions and API tokens still valid, of one staff member or everyone's, oldest first."""
@@ -344,6 +434,21 @@ def _stored_roles(roles) -> str:
     try:
         return role_rules.stored(roles)
     except role_rules.RoleError as exc:
+        raise StaffError(str(exc)) from exc
+
+
+def _capacity(value) -> int:
+    try:
+        return routing.parse_capacity(value)
+    except routing.RoutingError as exc:
+        raise StaffError(str(exc)) from exc
+
+
+def skills_from(categories=None, languages=None, channels=None) -> routing.Skills:
+    """Skills as typed (lists or comma-separated text); StaffError names what is not known."""
+    try:
+        return routing.parse_skills(categories, languages, channels)
+    except routing.RoutingError as exc:
         raise StaffError(str(exc)) from exc
 
 

@@ -188,6 +188,16 @@ class Staff(Base):
     # What the person may do, comma-separated: agent (chats, tickets), editor (the FAQ), admin (everything,
     # staff accounts too). bot/services/roles.py holds the rules; 0013 made every earlier account an agent.
     roles = Column(String(100), nullable=False, default="agent", server_default="agent")
+    # Routing (bot/services/routing.py). Skills are comma-separated; empty means any: categories
+    # (bot/categories.py), languages (vi, en), channels (web, telegram, rest).
+    skill_categories = Column(String(300), nullable=False, default="", server_default="")
+    skill_languages = Column(String(100), nullable=False, default="", server_default="")
+    skill_channels = Column(String(100), nullable=False, default="", server_default="")
+    capacity = Column(Integer, nullable=False, default=3, server_default="3")  # chats at once
+    # What the person chose: online | away | offline. Online counts only while they were seen lately.
+    availability = Column(String(10), nullable=False, default="online", server_default="online")
+    seen_at = Column(DateTime)  # last use of the desk, the API or the Telegram staff group
+    last_assigned_at = Column(DateTime)  # ties in routing go to whoever waited longest since
 
 
 class StaffToken(Base):
@@ -247,6 +257,8 @@ class OwnershipEvent(Base):
     owner_from = Column(String(20), nullable=False)
     owner_to = Column(String(20), nullable=False)
     agent = Column(String(100))
+    # Why: "skill damaged+vi, 1/3 chats", "claimed", "assigned by lan"... (shown in the desk's transcript too).
+    reason = Column(String(300))
     created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
 
 

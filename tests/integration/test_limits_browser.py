@@ -15,9 +15,10 @@ from tests.serving import Clock, FakeRasa, gateway_app, serve
 
 
 class GatewayThread:
-    """A gateway (and its FakeRasa) on an event loop of its own, for a synchronous browser test."""
+    """A gateway (and its FakeRasa) on an event loop of its own, for a synchronous browser test
+    (`with_staff`: with the staff API and the desk)."""
 
-    def __init__(self, db_factory, limits: GatewayLimits):
+    def __init__(self, db_factory, limits: GatewayLimits = None, with_staff: bool = False):
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
@@ -25,7 +26,7 @@ class GatewayThread:
 
         async def start():
             await self.rasa.start()
-            return await serve(gateway_app(db_factory, self.rasa.url, with_staff=False, limits=limits))
+            return await serve(gateway_app(db_factory, self.rasa.url, with_staff=with_staff, limits=limits))
 
         self.runner, self.url = asyncio.run_coroutine_threadsafe(start(), self.loop).result(30)
 

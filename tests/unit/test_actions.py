@@ -224,6 +224,26 @@ def test_a_high_priority_complaint_joins_the_queue_when_staff_are_online(databas
     assert registry.tickets().get(messages[1]["code"]).priority == "urgent"
 
 
+def test_with_routing_on_the_customer_is_told_who_took_the_chat(database, monkeypatch):
+    from bot.services.conversations import ConversationService
+    from bot.services.staff import StaffService, skills_from
+    from bot.store.db import session_factory
+
+    monkeypatch.setenv("HOTRO_OPENING_HOURS", "00:00-24:00")
+    monkeypatch.setenv("HOTRO_AUTO_ASSIGN", "1")
+    registry.settings.cache_clear()
+    factory = session_factory(registry.settings().database_url)
+    staff = StaffService(factory)
+    staff.add("lan", "correct horse battery", "Chị Lan", skills=skills_from("wrong_item", "vi"))
+    staff.by_token(staff.issue_token("lan"))  # Lan is at the desk
+    filled = {**FILLED, "complaint_description": "áo giao sai màu, tôi sẽ báo công an"}
+    messages, _, _ = run(ActionSubmitComplaint(), make_tracker(filled, sender="t-routed"))
+    assert responses(messages) == ["utter_ticket_created", "utter_handoff_assigned"]
+    assert messages[1]["agent"] == "Chị Lan"
+    assert ConversationService(factory).summary("t-routed").agent == "lan"
+    assert registry.tickets().get(messages[1]["code"]).assignee == "lan"
+
+
 def test_the_detector_overrides_the_classifier_but_not_buttons():
     from rasa.shared.nlu.training_data.message import Message
 

@@ -438,3 +438,27 @@ def test_an_unfinished_claim_is_taken_over_once_and_only_when_old_enough(db_fact
     taker.finish_update(7001)
     clock.advance(days=1)
     assert not store.claim_update(7001, timedelta(0))  # finished: a repeat, whatever its age
+
+
+def test_staff_writing_in_the_group_come_online_and_get_the_waiting_chat(db_factory, fake_telegram, monkeypatch):
+    monkeypatch.setenv("HOTRO_AUTO_ASSIGN", "1")
+    staff = StaffService(db_factory)
+    staff.add("thu", "correct horse battery", "Thu")
+    staff.link_telegram("thu", "820003")
+    staff.set_availability("thu", "offline")  # logged out of the desk
+    conversations = ConversationService(db_factory)
+    conversations.record("web-wait", "customer", "cho tôi gặp nhân viên")
+    TicketService(db_factory).open(ComplaintSubmission("u7", "web-wait", "rest", "vi", None, False, "damaged", "vỡ",
+                                                       None))
+    conversations.set_owner("web-wait", "queued")
+
+    async def scenario(channel, rasa, _url):
+        await asyncio.sleep(0.5)
+        before = conversations.summary("web-wait").owner
+        fake_telegram.group_say(STAFF_CHAT, fake_telegram.user(820003, "Thu"), "em vào ca rồi nhé")
+        await until(lambda: conversations.summary("web-wait").owner == "agent", what="the chat assigned")
+        return before
+
+    assert run_gateway(db_factory, fake_telegram, scenario, staff_chat_id=STAFF_CHAT) == "queued"
+    assert conversations.summary("web-wait").agent == "thu"
+    assert staff.account("thu").availability == "online"

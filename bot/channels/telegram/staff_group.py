@@ -85,6 +85,7 @@ class StaffGroup:
         if not staff.can(roles.CONVERSATIONS):
             await self._answer(query, NOT_AN_AGENT.format(name=staff.name), alert=True)
             return
+        await self._seen(staff)
         card = await asyncio.to_thread(self._store.card, int(card_ref)) if card_ref.isdigit() else None
         if card is None or kind not in (CLAIM_DATA, RETURN_DATA):
             await self._answer(query, UNKNOWN_CARD, alert=True)
@@ -112,6 +113,11 @@ class StaffGroup:
         """A reply to a card goes to that card's customer; anything else in the group is staff chatter."""
         reply_to = message.reply_to_message
         text = nfc(message.text or "").strip()
+        if message.from_user is not None:
+            # Anyone linked who writes in the group is at work: routing counts them as online.
+            member = await asyncio.to_thread(self.staff.by_telegram_user, message.from_user.id)
+            if member is not None and member.can(roles.CONVERSATIONS):
+                await self._seen(member)
         if reply_to is None or not text or message.from_user is None:
             return
         sender = await asyncio.to_thread(self._store.sender_for_card_message, self.chat_id, reply_to.message_id)
@@ -127,6 +133,10 @@ class StaffGroup:
         refusal = await self.send_to_customer(sender, staff, text)
         if refusal:
             await self._reply(message, refusal)
+
+    async def _seen(self, staff: StaffMember) -> None:
+        if await asyncio.to_thread(self.staff.seen_in_telegram, staff.name):
+            await self.channel.core.assign_waiting()  # they just came online
 
     async def claim(self, sender: str, staff: StaffMember) -> Optional[str]:
         """Take the conversation for `staff` (as the desk's Claim does); a refusal text, or None."""
