@@ -23,6 +23,7 @@ from bot.gateway.inputs import BadInput, credential, path_id, read_object
 from bot.services import roles
 from bot.services.conversations import OWNERS, ConversationService, Ownership
 from bot.services.customers import CustomerService
+from bot.services.queue_view import QueueViewService
 from bot.services.staff import NoSuchStaff, StaffError, StaffService, csrf_token
 from bot.services.tickets import STATUSES, TicketError, TicketService, TicketView
 
@@ -31,6 +32,7 @@ CONVERSATIONS = web.AppKey("api_conversations", ConversationService)
 STAFF = web.AppKey("staff", StaffService)
 TICKETS = web.AppKey("tickets", TicketService)
 CUSTOMERS = web.AppKey("customers", CustomerService)
+QUEUE_VIEW = web.AppKey("queue_view", QueueViewService)
 SESSION_COOKIE = "hotro_desk"
 MAX_TEXT = 10000  # a long explanation fits; Telegram splits it, the widget wraps it
 PUBLIC_PATHS = ("/api/openapi.yaml",)
@@ -41,6 +43,7 @@ ROUTE_PERMISSIONS = (
     ("/api/staff/accounts", roles.ACCOUNTS),
     ("/api/staff", roles.CONVERSATIONS),  # colleagues to assign conversations and tickets to
     ("/api/conversations", roles.CONVERSATIONS),
+    ("/api/events", roles.CONVERSATIONS),  # what happened in conversations, pushed to the desk
     ("/api/tickets", roles.TICKETS),
     ("/api/kpis", roles.FIGURES),
     ("/api/faq", roles.FAQ),
@@ -170,11 +173,14 @@ async def list_conversations(request: web.Request) -> web.Response:
     if owner and owner not in OWNERS:
         return _error(400, f"owner must be one of {', '.join(OWNERS)}")
     rows = await _run(request.app[CONVERSATIONS].list, owner)
+    # Who the customer is and their open ticket's category, priority and deadline: a queue of people, not ids.
+    cards = await _run(request.app[QUEUE_VIEW].cards, [r.id for r in rows])
     now = datetime.utcnow()
     return web.json_response([
         {"id": r.id, "channel": r.channel, "owner": r.owner, "agent": r.agent, "owner_since": _iso(r.owner_since),
          "waiting_seconds": int((now - r.owner_since).total_seconds()) if r.owner == "queued" and r.owner_since else None,
-         "last_message": r.last_message, "last_message_at": _iso(r.last_message_at)}
+         "last_message": r.last_message, "last_message_at": _iso(r.last_message_at),
+         **(cards[r.id].as_dict(now) if r.id in cards else {})}
         for r in rows
     ])
 
@@ -325,12 +331,13 @@ async def openapi(_request: web.Request) -> web.Response:
 
 
 def add_api(app: web.Application, core: ConversationCore, staff: StaffService, tickets: TicketService,
-            customers: CustomerService) -> None:
+            customers: CustomerService, queue_view: QueueViewService) -> None:
     app[CORE] = core
     app[CONVERSATIONS] = core.conversations
     app[STAFF] = staff
     app[TICKETS] = tickets
     app[CUSTOMERS] = customers
+    app[QUEUE_VIEW] = queue_view
     app.middlewares.append(require_staff)
     app.router.add_get("/api/openapi.yaml", openapi)
     app.router.add_get("/api/me", me)
