@@ -109,3 +109,4 @@ def add_desk(app: web.Application) -> None:
     app.router.add_get("/desk/desk-faq.js", _static("desk-faq.js", "application/javascript"))
     app.router.add_get("/desk/desk-live.js", _static("desk-live.js", "application/javascript"))
     app.router.add_get("/desk/desk.css", _static("desk.css", "text/css"))
+    app.router.add_get("/desk/desk-live.css", _static("desk-live.css", "text/css"))
