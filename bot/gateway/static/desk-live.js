@@ -191,17 +191,27 @@
   function find(id) {
     return lists.queued.concat(lists.agent).filter(function (c) { return c.id === id; })[0];
   }
+  // A burst of events (a customer typing fast, a colleague assigning ten chats) reads the lists once more, not ten times.
+  var reading = null, readAgain = false;
+  function refreshSoon() {
+    if (reading) { readAgain = true; return reading; }
+    reading = Promise.resolve(D.refreshLists()).then(function () {
+      reading = null;
+      if (readAgain) { readAgain = false; return refreshSoon(); }
+    });
+    return reading;
+  }
   function handle(event) {
     var id = event.conversation;
-    var refreshed = D.refreshLists();
+    var refreshed = refreshSoon();
     if (D.current() === id && !$("view-queue").hidden) D.openConversation(id, true);
-    if (event.type === "handoff" || event.type === "owner" || event.type === "customer_message") refreshTicketCount();
-    Promise.resolve(refreshed).then(function () {
+    if (event.type === "handoff") refreshTicketCount();  // a complaint handed to a person usually brings a ticket
+    refreshed.then(function () {
       var c = find(id);
       if (!c) return;
       if (event.type === "customer_message" && c.owner === "agent" && c.agent === ME && !looking(id)) {
         unread[id] = (unread[id] || 0) + 1;
-        D.refreshLists();
+        refreshSoon();  // draws the unread mark
         notify("wrote", c);
       } else if ((event.type === "owner" && event.agent === ME && event.by !== ME) ||
                  (event.type === "handoff" && c.owner === "agent" && c.agent === ME)) {
@@ -224,7 +234,7 @@
     source.onmessage = function (message) {
       var event;
       try { event = JSON.parse(message.data); } catch (e) { return; }
-      if (event.type === "resync") { D.refreshLists(); refreshTicketCount(); return; }
+      if (event.type === "resync") { refreshSoon(); refreshTicketCount(); return; }
       handle(event);
     };
     source.onerror = function () {
