@@ -11,6 +11,7 @@ from bot.services.conversations import ConversationService
 from bot.services.staff import StaffService
 from bot.services.tickets import ComplaintSubmission, TicketService
 from tests.serving import FakeRasa, gateway_app, serve, web_chat, widget_socket
+from tests.unit.test_gateway_fanout import redis_url  # noqa: F401 - a fixture
 
 PASSWORD = "correct horse battery"
 
@@ -129,5 +130,30 @@ def test_a_ticket_script_is_read_and_ticked_over_the_api(db_factory):
                     assert (await r.json())["steps"][0]["done"] is True
         finally:
             await runner.cleanup()
+
+    asyncio.run(asyncio.wait_for(main(), 60))
+
+
+def test_a_desk_on_one_gateway_hears_what_happens_on_another(db_factory, redis_url):
+    staff = StaffService(db_factory)
+    staff.add("lan", PASSWORD, "Lan")
+    auth = {"Authorization": "Bearer " + staff.issue_token("lan")}
+    web_chat(db_factory, "web-ev2")
+    ConversationService(db_factory).set_owner("web-ev2", "queued")
+
+    async def main():
+        first, first_base = await serve(gateway_app(db_factory, redis_url=redis_url))
+        second, second_base = await serve(gateway_app(db_factory, redis_url=redis_url))
+        try:
+            async with aiohttp.ClientSession(headers=auth) as session:
+                async with session.get(first_base + "/api/events") as stream:
+                    await _events(stream, lambda seen: seen[-1] == {"ready": True})
+                    async with session.post(second_base + "/api/conversations/web-ev2/claim") as r:
+                        assert r.status == 200
+                    owner = await _events(stream, lambda seen: seen[-1].get("type") == "owner")
+                    assert owner[-1]["conversation"] == "web-ev2" and owner[-1]["agent"] == "lan"
+        finally:
+            await first.cleanup()
+            await second.cleanup()
 
     asyncio.run(asyncio.wait_for(main(), 60))
