@@ -8,7 +8,6 @@ Saved replies carry placeholders ({ticket_code}, {order_number},
 """
 from __future__ import annotations
 
-import os
 import re
 import string
 import sys
@@ -19,7 +18,7 @@ from typing import Dict, List, Mapping, Optional, Tuple
 import yaml
 
 from bot.categories import CATEGORIES
-from bot.config import ROOT
+from bot.config import Settings
 
 LANGUAGES = ("vi", "en")
 PLACEHOLDERS = ("ticket_code", "order_number", "customer_name", "resolve_due")
@@ -60,7 +59,7 @@ class ScriptError(Exception):
 
 
 def scripts_dir() -> Path:
-    return Path(os.environ.get("HOTRO_SCRIPTS_DIR") or ROOT / "scripts")
+    return Settings.from_env().scripts_dir
 
 
 def _texts(value, where: str, problems: List[str]) -> Dict[str, str]:
@@ -149,6 +148,8 @@ def parse_script(path: Path) -> Tuple[Optional[ActionScript], List[str]]:
 
 def check_directory(directory: Path) -> List[str]:
     """Every problem with the scripts in `directory`: bad files, and categories with no script."""
+    if not directory.is_dir():
+        return [f"{directory}: no such folder (HOTRO_SCRIPTS_DIR)"]
     problems: List[str] = []
     found = set()
     for path in sorted(directory.glob("*.yml")):

@@ -54,6 +54,7 @@ def test_the_check_names_each_mistake(scripts):
     assert action_scripts.main(["check", str(scripts)]) == 1
     assert action_scripts.main(["check", str(ROOT / "scripts")]) == 0
     assert action_scripts.main([]) == 2
+    assert check_directory(scripts / "missing") == [f"{scripts / 'missing'}: no such folder (HOTRO_SCRIPTS_DIR)"]
 
 
 def test_fill_replaces_known_values_and_keeps_the_missing_ones_visible():
