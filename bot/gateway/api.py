@@ -19,6 +19,7 @@ from aiohttp import web
 from bot.conversation.core import Actor, ConversationCore
 from bot.conversation.guard import text_problem
 from bot.gateway import attachments
+from bot.gateway.desk_live_api import script_progress
 from bot.gateway.inputs import BadInput, credential, path_id, read_object
 from bot.services import roles
 from bot.services.conversations import OWNERS, ConversationService, Ownership
@@ -288,11 +289,10 @@ def _matches(ticket: TicketView, query, now: datetime) -> bool:
 
 
 async def list_tickets(request: web.Request) -> web.Response:
-    tickets = await _run(request.app[TICKETS].list)
     now = datetime.utcnow()
-    return web.json_response([
-        {**t.as_dict(), "overdue": t.is_overdue(now)} for t in tickets if _matches(t, request.query, now)
-    ])
+    tickets = [t for t in await _run(request.app[TICKETS].list) if _matches(t, request.query, now)]
+    steps = await script_progress(request.app, tickets)  # how far staff are through each one's action script
+    return web.json_response([{**t.as_dict(), "overdue": t.is_overdue(now), "steps": steps.get(t.id)} for t in tickets])
 
 
 async def patch_ticket(request: web.Request) -> web.Response:

@@ -92,6 +92,16 @@ async def put_step(request: web.Request) -> web.Response:
                               "at": mark.updated_at.isoformat() + "Z"})
 
 
+async def script_progress(app: web.Application, tickets) -> dict:
+    """{ticket id: {"done": n, "total": m}} of the tickets' action scripts; {} while the script files have errors
+    (the ticket list still works)."""
+    try:
+        return await asyncio.to_thread(app[SCRIPTS].progress, [(t.id, t.category) for t in tickets])
+    except ScriptError as exc:
+        logger.error("action scripts unusable: %s", exc)
+        return {}
+
+
 def add_desk_live_api(app: web.Application, core: ConversationCore, scripts: ActionScriptService) -> None:
     app[EVENTS_CORE] = core
     app[SCRIPTS] = scripts

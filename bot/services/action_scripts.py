@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, Iterable, Optional, Tuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
@@ -101,6 +101,27 @@ class ActionScriptService:
                 session.add(row)
             row.done, row.author, row.updated_at = bool(done), author, now
             return StepMark(step, bool(done), author, now)
+
+    def progress(self, tickets: Iterable[Tuple[int, str]]) -> Dict[int, dict]:
+        """For (ticket id, category) pairs: {ticket id: {"done": steps ticked, "total": steps in its script}}."""
+        tickets = list(tickets)
+        if not tickets:
+            return {}
+        scripts = load_scripts(self._directory)
+        with session_scope(self._factory) as session:
+            rows = session.execute(
+                select(TicketStepMark.ticket_id, TicketStepMark.step)
+                .where(TicketStepMark.ticket_id.in_([t for t, _ in tickets]), TicketStepMark.done.is_(True))
+            ).all()
+        ticked: Dict[int, set] = {}
+        for ticket_id, step in rows:
+            ticked.setdefault(ticket_id, set()).add(step)
+        result = {}
+        for ticket_id, category in tickets:
+            steps = (scripts.get(category) or scripts["other"]).step_ids()
+            # Ticks of a step since removed from the file no longer count.
+            result[ticket_id] = {"done": len(ticked.get(ticket_id, set()) & set(steps)), "total": len(steps)}
+        return result
 
     def marks(self, code: str) -> Dict[str, StepMark]:
         ticket_id = ticket_id_from_code(code)

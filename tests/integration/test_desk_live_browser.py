@@ -80,6 +80,8 @@ def test_an_action_script_guides_a_damaged_goods_chat(browser, stack):
     expect(panel.locator('li[data-step="check-carrier"] input')).to_be_checked()
     expect(panel.locator('li[data-step="offer-remedy"] input')).not_to_be_checked()
     expect(panel.locator('li[data-step="ask-photos"] .sub')).to_contain_text("✓ bởi live.minh")
+    desk.get_by_role("button", name="Phiếu khiếu nại").click()
+    expect(desk.locator(f'#ticket-rows tr[data-code="{code}"] .steps-done')).to_have_text("✓ 2/4 bước đã làm")
     script = desk.request.get(f"{stack.gateway_url}/api/tickets/{code}/script").json()
     assert [s["id"] for s in script["steps"] if s["done"]] == ["ask-photos", "check-carrier"]
     assert dialogs == []

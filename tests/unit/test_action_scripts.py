@@ -10,6 +10,7 @@ from bot import action_scripts
 from bot.action_scripts import ScriptError, check_directory, fill, load_scripts
 from bot.categories import CATEGORIES
 from bot.config import ROOT
+from bot.parsers import ticket_id_from_code
 from bot.services.action_scripts import ActionScriptService, StepError
 from bot.services.tickets import ComplaintSubmission, TicketError, TicketService
 from bot.store.db import session_scope
@@ -114,6 +115,10 @@ def test_ticks_are_recorded_on_the_ticket_with_who_and_when(db_factory, scripts)
     assert not steps["offer-remedy"]["done"] and steps["offer-remedy"]["by"] is None
     # Kept in the database, not in the service.
     assert ActionScriptService(db_factory, scripts).marks(code)["ask-photos"].done
+    other, _ = TicketService(db_factory, clock).open(ComplaintSubmission(
+        "k-2", "web-mai-2", "web", "vi", None, False, "other", "hỏi chút", None))
+    assert service.progress([(ticket_id_from_code(code), "damaged"), (other.id, "other")]) == {
+        ticket_id_from_code(code): {"done": 1, "total": 4}, other.id: {"done": 0, "total": 3}}
     with pytest.raises(StepError, match="no step 'call-the-police'"):
         service.mark(code, "call-the-police", True, "thu")
     with pytest.raises(TicketError):

@@ -128,6 +128,8 @@ def test_a_ticket_script_is_read_and_ticked_over_the_api(db_factory):
                     assert r.status == 404
                 async with session.get(url + "/script") as r:
                     assert (await r.json())["steps"][0]["done"] is True
+                async with session.get(f"{base}/api/tickets") as r:
+                    assert [t["steps"] for t in await r.json()] == [{"done": 1, "total": 4}]
         finally:
             await runner.cleanup()
 

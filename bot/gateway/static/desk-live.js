@@ -14,14 +14,14 @@
     replies: "Saved replies (type / in the reply box)", by: "by", assigned: "Assigned to you",
     wrote: "New message", queued: "New chat waiting", sound_on: "🔔 Sound on", sound_off: "🔕 Sound off",
     allow: "Allow browser notifications", no_replies: "No saved replies: this chat has no open ticket.",
-    missing: "fill in before sending: ", dismiss: "Close", mine: "My chats", open: "Open"
+    missing: "fill in before sending: ", dismiss: "Close", open: "Open", steps: "steps done"
   } : {
     web: "Website", telegram: "Telegram", rest: "API", customer: "Khách", waiting: "đã chờ",
     left: "còn", overdue: "quá hạn", ack: "tiếp nhận", resolve: "xử lý", script: "Kịch bản xử lý",
     replies: "Câu trả lời mẫu (gõ / trong ô trả lời)", by: "bởi", assigned: "Hội thoại mới giao cho bạn",
     wrote: "Tin nhắn mới", queued: "Có khách mới đang chờ", sound_on: "🔔 Âm thanh: bật", sound_off: "🔕 Âm thanh: tắt",
     allow: "Bật thông báo trình duyệt", no_replies: "Chưa có câu trả lời mẫu: hội thoại này chưa có phiếu đang mở.",
-    missing: "cần điền trước khi gửi: ", dismiss: "Đóng", mine: "Của tôi", open: "Mở"
+    missing: "cần điền trước khi gửi: ", dismiss: "Đóng", open: "Mở", steps: "bước đã làm"
   };
   var ICONS = {web: "🌐", telegram: "✈️", rest: "⚙️"};
   var PRIORITY = EN ? {urgent: "urgent", high: "high", normal: "normal"} : {urgent: "khẩn", high: "cao", normal: "thường"};
@@ -315,6 +315,14 @@
     if (!ticket) { script = null; shownScript = ""; panel.hidden = true; return; }
     if (!script || script.ticket !== ticket.code) shownScript = "";
     loadScript(ticket.code);
+  };
+
+  // The tickets tab: how many steps of its script each ticket has had ticked.
+  D.decorateTicketRow = function (row, t) {
+    if (!t.steps) return;
+    var cell = row.children[4];
+    cell.appendChild(el("div", {"class": "sub steps-done", "title": T.script},
+                        "✓ " + t.steps.done + "/" + t.steps.total + " " + T.steps));
   };
 
   // -- "/" in the reply box offers the saved replies -----------------------------------------

@@ -293,6 +293,7 @@
         open.addEventListener("click", function () { showView("queue"); openConversation(t.conversation); });
         link.appendChild(open);
         row.appendChild(link);
+        if (window.hotroDesk.decorateTicketRow) window.hotroDesk.decorateTicketRow(row, t);
         body.appendChild(row);
       });
     }).catch(failed);
