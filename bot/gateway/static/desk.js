@@ -222,7 +222,7 @@
       $("reply").disabled = !mine;
       $("reply-form").querySelector("button").disabled = !mine;
       renderTranscript(c.transcript);
-      // Re-draw the side panel only when it changed, so polling never resets a select being used.
+      // Re-draw the side panel only when it changed, so a pushed refresh never resets a select being used.
       var details = JSON.stringify([c.slots, c.tickets, c.customer]);
       if (!quiet || details !== shownDetails) { renderDetails(c); shownDetails = details; }
       if (window.hotroDesk.onConversation) window.hotroDesk.onConversation(c, mine);
