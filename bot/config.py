@@ -24,6 +24,7 @@ class Settings:
     order_api_token: str = ""
     order_api_timeout: float = 3.0
     faq_dir: Path = ROOT / "faq"
+    scripts_dir: Path = ROOT / "scripts"  # action scripts: steps and saved replies per complaint category
     timezone_offset_hours: int = 7  # Vietnam has no daylight saving
     opening_hours: str = "08:00-21:00"  # when staff answer live, Vietnam time
     staff_online_minutes: int = 10  # a staff member counts as online this long after using the desk/API
@@ -44,6 +45,7 @@ class Settings:
             order_api_token=env.get("HOTRO_ORDER_API_TOKEN", ""),
             order_api_timeout=float(env.get("HOTRO_ORDER_API_TIMEOUT", "3")),
             faq_dir=Path(env.get("HOTRO_FAQ_DIR") or ROOT / "faq"),
+            scripts_dir=Path(env.get("HOTRO_SCRIPTS_DIR") or ROOT / "scripts"),
             opening_hours=env.get("HOTRO_OPENING_HOURS", "08:00-21:00"),
             staff_online_minutes=int(env.get("HOTRO_STAFF_ONLINE_MINUTES", "10")),
             upload_dir=Path(env.get("HOTRO_UPLOAD_DIR") or ROOT / "var" / "uploads"),

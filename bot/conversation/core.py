@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.common import attachment_received, attachment_text
 from bot.conversation.backlog import TranscriptBacklog
+from bot.conversation.desk_events import DeskEvents
 from bot.conversation.guard import (INTENT_PREFIX, Limits, as_rasa_text, is_token, new_conversation_id,
                                    new_conversation_secret, too_long_answer)
 from bot.conversation.hub import Hub
@@ -65,10 +66,11 @@ def secret_hash(secret: str) -> str:
 
 class ConversationCore:
     def __init__(self, conversations: ConversationService, rasa: RasaClient, hub: Optional[Hub] = None,
-                 limits: Limits = Limits()):
+                 limits: Limits = Limits(), events: Optional[DeskEvents] = None):
         self.conversations = conversations
         self.rasa = rasa
         self.hub = hub or Hub()
+        self.events = events or DeskEvents()  # what open desks are told (GET /api/events)
         self.limits = limits
         self.backlog = TranscriptBacklog(conversations)
         # A RoutingService (bot/services/routing.py) when HOTRO_AUTO_ASSIGN is on; the gateway sets it.
@@ -101,6 +103,7 @@ class ConversationCore:
         """
         owner = await self.record(sender, channel, [("customer", text, None, None)])
         if owner != "bot":
+            await self.events.publish({"type": "customer_message", "conversation": sender, "owner": owner})
             return []  # a person answers; their replies reach the customer through the channel
         language = (metadata or {}).get("language")
         if command is None and self.limits.too_long(text):
@@ -110,7 +113,9 @@ class ConversationCore:
             offered = await self._offered_payloads(sender) if text.lstrip().startswith(INTENT_PREFIX) else set()
             rasa_text = command or as_rasa_text(text, offered)
             replies = await self.rasa.ask(sender, rasa_text, self._metadata(metadata, channel, client))
-        await self._record_bot_replies(sender, replies, channel)
+        owner = await self._record_bot_replies(sender, replies, channel)
+        if owner not in (None, "bot"):  # the bot's handoff action just queued it for (or gave it to) a person
+            await self.events.publish({"type": "handoff", "conversation": sender, "owner": owner})
         return replies
 
     async def customer_attachment(self, sender: str, attachment: Dict[str, Any], caption: str, language: str,
@@ -120,11 +125,13 @@ class ConversationCore:
         Rasa only reads text, so the file (and its caption) never reaches it: staff see it in the desk.
         """
         answer = attachment_received(language, attachment["kind"])
-        await self.record(sender, channel, [
+        owner = await self.record(sender, channel, [
             ("customer", attachment_text(caption, attachment["kind"], attachment.get("file_name")), None,
              {"attachment": attachment}),
             ("bot", answer, None, None),
         ])
+        if owner != "bot":
+            await self.events.publish({"type": "customer_message", "conversation": sender, "owner": owner})
         return [{"text": answer}]
 
     async def record(self, sender: str, channel: str, lines: List[tuple]) -> str:
@@ -153,15 +160,15 @@ class ConversationCore:
             kept[CLIENT_KEY] = client
         return kept
 
-    async def _record_bot_replies(self, sender: str, replies: List[Reply], channel: str) -> None:
+    async def _record_bot_replies(self, sender: str, replies: List[Reply], channel: str) -> Optional[str]:
+        """Record the bot's replies; the conversation's owner after them (None when there were none)."""
         lines = [
             ("bot", reply.get("text") or "",
              None, {k: v for k, v in reply.items() if k not in ("recipient_id", "text")} or None)
             for reply in replies
         ]
         self._remember_offers(sender, replies)
-        if lines:
-            await self.record(sender, channel, lines)
+        return await self.record(sender, channel, lines) if lines else None
 
     def _remember_offers(self, sender: str, replies: List[Reply], keep: int = 10000) -> None:
         payloads = {b.get("payload") for r in replies for b in (r.get("buttons") or []) if isinstance(b, dict)}
@@ -220,9 +227,16 @@ class ConversationCore:
             allowed=lambda owner, agent: owner != "agent" or agent == actor.name, note=note, create=False,
             reason="claimed" if target.name == actor.name else f"assigned by {actor.name}",
         )
+        await self.owner_changed(sender, outcome, actor)
         if outcome is not None and outcome.changed and target.name != actor.name:
             await self.assign_waiting()  # passing a chat on may have freed a place of the one who held it
         return outcome
+
+    async def owner_changed(self, sender: str, outcome: Optional[Ownership], actor: Optional[Actor] = None) -> None:
+        """Tell the open desks a conversation changed hands (any change of owner made through the core)."""
+        if outcome is not None and outcome.changed:
+            await self.events.publish({"type": "owner", "conversation": sender, "owner": outcome.owner,
+                                       "agent": outcome.agent, "by": actor.name if actor else None})
 
     async def release(self, sender: str, actor: Actor, case_closed: bool = False) -> Optional[Ownership]:
         """Give the conversation back to the bot, which says so and asks for a rating.
@@ -237,6 +251,7 @@ class ConversationCore:
             note=f"{actor.display_name} returned the conversation to the bot", create=False,
             reason=f"returned by {actor.name}",
         )
+        await self.owner_changed(sender, outcome, actor)
         if outcome is not None and outcome.changed:
             await self._hand_back(sender, outcome.channel)
             await self.assign_waiting()  # a place came free
@@ -250,10 +265,15 @@ class ConversationCore:
         if self.routing is None:
             return 0
         try:
-            return len(await self._db(self.routing.sweep))
+            assigned = await self._db(self.routing.sweep)
         except Exception:  # noqa: BLE001 - the caller's own action succeeded; routing catches up on its sweep
             logger.exception("routing the waiting conversations failed")
             return 0
+        for assignment in assigned:
+            if assignment.kind == "chat":  # open desks hear of it at once (a ticket alone changes no chat's owner)
+                await self.events.publish({"type": "owner", "conversation": assignment.sender_id, "owner": "agent",
+                                           "agent": assignment.agent, "by": None})
+        return len(assigned)
 
     async def _hand_back(self, sender: str, channel: str) -> None:
         """Tell Rasa a person handed the conversation back (intent `handback`); deliver and record its replies."""
@@ -280,6 +300,8 @@ class ConversationCore:
                                  actor.display_name)
         if outcome is None or outcome.refused:
             return outcome, 0
+        await self.events.publish({"type": "staff_message", "conversation": sender, "owner": outcome.owner,
+                                   "agent": outcome.agent})
         return outcome, await self.deliver(sender, staff_message(actor, text))
 
     async def note(self, sender: str, actor: Actor, text: str) -> bool:
@@ -287,6 +309,7 @@ class ConversationCore:
         if await self._db(self.conversations.summary, sender) is None:
             return False
         await self.record(sender, "rest", [("note", text, actor.display_name, None)])
+        await self.events.publish({"type": "note", "conversation": sender})
         return True
 
     async def system_line(self, sender: str, text: str, channel: str) -> None:

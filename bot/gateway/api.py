@@ -20,12 +20,14 @@ from bot.categories import CATEGORIES, LABELS
 from bot.conversation.core import Actor, ConversationCore
 from bot.conversation.guard import text_problem
 from bot.gateway import attachments
+from bot.gateway.desk_live_api import script_progress
 from bot.gateway.inputs import BadInput, credential, path_id, read_object
 from bot.services import roles
 from bot.services.conversations import OWNERS, ConversationService, Ownership
 from bot.services.customers import CustomerService
 from bot.services.routing import (AVAILABILITIES, CHANNEL_LABELS, CHANNELS, DEFAULT_CAPACITY, LANGUAGE_LABELS,
                                   LANGUAGES, Skills, parse_capacity)
+from bot.services.queue_view import QueueViewService
 from bot.services.staff import NoSuchStaff, StaffError, StaffService, csrf_token, skills_from
 from bot.services.tickets import STATUSES, TicketError, TicketService, TicketView
 
@@ -34,6 +36,7 @@ CONVERSATIONS = web.AppKey("api_conversations", ConversationService)
 STAFF = web.AppKey("staff", StaffService)
 TICKETS = web.AppKey("tickets", TicketService)
 CUSTOMERS = web.AppKey("customers", CustomerService)
+QUEUE_VIEW = web.AppKey("queue_view", QueueViewService)
 SESSION_COOKIE = "hotro_desk"
 MAX_TEXT = 10000  # a long explanation fits; Telegram splits it, the widget wraps it
 PUBLIC_PATHS = ("/api/openapi.yaml",)
@@ -44,6 +47,7 @@ ROUTE_PERMISSIONS = (
     ("/api/staff/accounts", roles.ACCOUNTS),
     ("/api/staff", roles.CONVERSATIONS),  # colleagues to assign conversations and tickets to
     ("/api/conversations", roles.CONVERSATIONS),
+    ("/api/events", roles.CONVERSATIONS),  # what happened in conversations, pushed to the desk
     ("/api/tickets", roles.TICKETS),
     ("/api/kpis", roles.FIGURES),
     ("/api/faq", roles.FAQ),
@@ -181,7 +185,10 @@ async def _account_change(request: web.Request, fn, *args, **kwargs) -> web.Resp
         return _error(404, str(exc))
     except StaffError as exc:
         return _error(400, str(exc))
-    await request.app[CORE].assign_waiting()
+    core: ConversationCore = request.app[CORE]
+    if request.get("requeued"):  # a disabled person's chats went back to the queue: open desks read the lists again
+        await core.events.publish({"type": "resync"})
+    await core.assign_waiting()
     return web.json_response(result if isinstance(result, dict) else _account(result))
 
 
@@ -227,7 +234,7 @@ async def update_account(request: web.Request) -> web.Response:
         staff.set_profile(name, display_name, skills, capacity)
         if body.get("disabled") is True:
             staff.disable(name)
-            request.app[CONVERSATIONS].requeue_chats_of(name, f"{name} disabled")
+            request["requeued"] = request.app[CONVERSATIONS].requeue_chats_of(name, f"{name} disabled")
         elif body.get("disabled") is False:
             staff.enable(name)
         return staff.account(name)
@@ -294,11 +301,14 @@ async def list_conversations(request: web.Request) -> web.Response:
     if owner and owner not in OWNERS:
         return _error(400, f"owner must be one of {', '.join(OWNERS)}")
     rows = await _run(request.app[CONVERSATIONS].list, owner)
+    # Who the customer is and their open ticket's category, priority and deadline: a queue of people, not ids.
+    cards = await _run(request.app[QUEUE_VIEW].cards, [r.id for r in rows])
     now = datetime.utcnow()
     return web.json_response([
         {"id": r.id, "channel": r.channel, "owner": r.owner, "agent": r.agent, "owner_since": _iso(r.owner_since),
          "waiting_seconds": int((now - r.owner_since).total_seconds()) if r.owner == "queued" and r.owner_since else None,
-         "last_message": r.last_message, "last_message_at": _iso(r.last_message_at)}
+         "last_message": r.last_message, "last_message_at": _iso(r.last_message_at),
+         **(cards[r.id].as_dict(now) if r.id in cards else {})}
         for r in rows
     ])
 
@@ -406,11 +416,10 @@ def _matches(ticket: TicketView, query, now: datetime) -> bool:
 
 
 async def list_tickets(request: web.Request) -> web.Response:
-    tickets = await _run(request.app[TICKETS].list)
     now = datetime.utcnow()
-    return web.json_response([
-        {**t.as_dict(), "overdue": t.is_overdue(now)} for t in tickets if _matches(t, request.query, now)
-    ])
+    tickets = [t for t in await _run(request.app[TICKETS].list) if _matches(t, request.query, now)]
+    steps = await script_progress(request.app, tickets)  # how far staff are through each one's action script
+    return web.json_response([{**t.as_dict(), "overdue": t.is_overdue(now), "steps": steps.get(t.id)} for t in tickets])
 
 
 async def patch_ticket(request: web.Request) -> web.Response:
@@ -449,12 +458,13 @@ async def openapi(_request: web.Request) -> web.Response:
 
 
 def add_api(app: web.Application, core: ConversationCore, staff: StaffService, tickets: TicketService,
-            customers: CustomerService) -> None:
+            customers: CustomerService, queue_view: QueueViewService) -> None:
     app[CORE] = core
     app[CONVERSATIONS] = core.conversations
     app[STAFF] = staff
     app[TICKETS] = tickets
     app[CUSTOMERS] = customers
+    app[QUEUE_VIEW] = queue_view
     app.middlewares.append(require_staff)
     app.router.add_get("/api/openapi.yaml", openapi)
     app.router.add_get("/api/me", me)

@@ -70,9 +70,15 @@ def create_app(core: ConversationCore, factory=None, *, redis_url: Optional[str]
         from bot.services.staff import StaffService
         from bot.services.tickets import TicketService
 
+        from bot.gateway.desk_live_api import add_desk_live_api
+        from bot.services.action_scripts import ActionScriptService
+        from bot.services.queue_view import QueueViewService
+
         if Settings.from_env().auto_assign:
             _add_routing(app, core, factory)
-        add_api(app, core, StaffService(factory), TicketService(factory), CustomerService(factory))
+        add_api(app, core, StaffService(factory), TicketService(factory), CustomerService(factory),
+                QueueViewService(factory))
+        add_desk_live_api(app, core, ActionScriptService(factory))
         add_kpi_api(app, KpiService(factory))
         add_faq_api(app, faq_dir or Settings.from_env().faq_dir, factory)
         add_desk(app)
@@ -138,15 +144,21 @@ def _add_routing(app: web.Application, core: ConversationCore, factory) -> None:
 def _add_fanout(app: web.Application, core: ConversationCore, redis_url: str) -> None:
     from bot.gateway.fanout import RedisFanout
 
+    from bot.conversation.desk_events import FANOUT_CHANNEL
+
     fanout = RedisFanout(redis_url, core.hub.deliver_local)
+    desk_fanout = RedisFanout(redis_url, core.events.deliver_local, FANOUT_CHANNEL)
 
     async def start(_app: web.Application) -> None:
         await fanout.start()
         core.hub.fanout = fanout
+        await desk_fanout.start()
+        core.events.fanout = desk_fanout
 
     async def stop(_app: web.Application) -> None:
-        core.hub.fanout = None
+        core.hub.fanout = core.events.fanout = None
         await fanout.stop()
+        await desk_fanout.stop()
 
     app.on_startup.append(start)
     app.on_cleanup.append(stop)

@@ -23,8 +23,9 @@ LocalDelivery = Callable[[str, Dict[str, Any]], Awaitable[int]]
 
 
 class RedisFanout:
-    def __init__(self, url: str, deliver_local: LocalDelivery):
+    def __init__(self, url: str, deliver_local: LocalDelivery, channel: str = CHANNEL):
         self._url = url
+        self._channel = channel  # one instance per kind of message: customers' deliveries, desk events
         self._deliver_local = deliver_local
         self.origin = uuid.uuid4().hex
         self._client: Optional[redis.Redis] = None
@@ -52,7 +53,7 @@ class RedisFanout:
     async def publish(self, sender: str, message: Dict[str, Any]) -> None:
         payload = json.dumps({"origin": self.origin, "sender": sender, "message": message}, ensure_ascii=False)
         try:
-            await self._client.publish(CHANNEL, payload)
+            await self._client.publish(self._channel, payload)
         except (redis.RedisError, OSError) as exc:
             # This instance's sockets already have it; the transcript keeps it for the others' reload.
             logger.error("Redis fan-out publish failed: %s", type(exc).__name__)
@@ -62,7 +63,7 @@ class RedisFanout:
         while True:
             pubsub = self._client.pubsub()
             try:
-                await pubsub.subscribe(CHANNEL)
+                await pubsub.subscribe(self._channel)
                 self._subscribed.set()
                 delay = 0.5
                 async for item in pubsub.listen():

@@ -198,6 +198,7 @@ class Assignment:
     agent: str
     reason: str
     display_name: str = ""
+    kind: str = "chat"  # "chat": the conversation itself was given; "ticket": only its ticket
 
 
 class RoutingService:
@@ -320,7 +321,7 @@ class RoutingService:
                                              f"{choice.reason}"))
             if won:
                 logger.info("ticket %s assigned to %s (%s)", row.id, choice.name, choice.reason)
-                done.append(Assignment(row.sender_id, choice.name, choice.reason, choice.name))
+                done.append(Assignment(row.sender_id, choice.name, choice.reason, choice.name, "ticket"))
                 candidates = [replace(c, load=c.load + 1) if c.name == choice.name else c for c in candidates]
         return done
 

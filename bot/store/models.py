@@ -126,6 +126,20 @@ class TicketEvent(Base):
     ticket = relationship("Ticket", back_populates="events")
 
 
+class TicketStepMark(Base):
+    """A step of the category's action script (scripts/<category>.yml) ticked, or unticked, on a ticket."""
+
+    __tablename__ = "ticket_step_marks"
+    __table_args__ = (UniqueConstraint("ticket_id", "step", name="uq_ticket_step_marks_step"),)
+
+    id = Column(Integer, primary_key=True)
+    ticket_id = Column(Integer, ForeignKey("tickets.id"), nullable=False, index=True)
+    step = Column(String(60), nullable=False)  # the step's id in the script file
+    done = Column(Boolean, nullable=False)
+    author = Column(String(100), nullable=False)  # the staff member who last ticked or unticked it
+    updated_at = Column(DateTime, nullable=False, default=utcnow)
+
+
 class FaqEvent(Base):
     """What editors learn from: questions with no answer, and answers rated 👍 or 👎."""
 

@@ -107,6 +107,8 @@
     else if (c.agent) sub.appendChild(el("span", {}, c.agent + " · "));
     sub.appendChild(el("span", {}, c.channel + " · " + (c.last_message || "")));
     li.appendChild(sub);
+    // desk-live.js shows who the customer is, the category, priority and deadline in place of the id.
+    if (window.hotroDesk.decorateItem) window.hotroDesk.decorateItem(li, c, waiting);
     return li;
   }
   function refreshLists() {
@@ -119,6 +121,8 @@
           part[1].forEach(function (c) { ul.appendChild(conversationItem(c, part[2])); });
         });
         if (failureShown) status("");
+        if (window.hotroDesk.onLists) window.hotroDesk.onLists(lists[0], lists[1]);
+        return lists;
       }).catch(failed);
   }
 
@@ -218,9 +222,10 @@
       $("reply").disabled = !mine;
       $("reply-form").querySelector("button").disabled = !mine;
       renderTranscript(c.transcript);
-      // Re-draw the side panel only when it changed, so polling never resets a select being used.
+      // Re-draw the side panel only when it changed, so a pushed refresh never resets a select being used.
       var details = JSON.stringify([c.slots, c.tickets, c.customer]);
       if (!quiet || details !== shownDetails) { renderDetails(c); shownDetails = details; }
+      if (window.hotroDesk.onConversation) window.hotroDesk.onConversation(c, mine);
     }).catch(failed);
   }
   $("claim").addEventListener("click", function () {
@@ -288,6 +293,7 @@
         open.addEventListener("click", function () { showView("queue"); openConversation(t.conversation); });
         link.appendChild(open);
         row.appendChild(link);
+        if (window.hotroDesk.decorateTicketRow) window.hotroDesk.decorateTicketRow(row, t);
         body.appendChild(row);
       });
     }).catch(failed);
@@ -364,19 +370,15 @@
   });
 
   // Shared with desk-faq.js (the FAQ tab), which sets showFaq.
+  // Shared with desk-live.js too (pushed updates, action scripts), which refreshes the lists and the open
+  // conversation when the server says something happened: the desk does not poll.
   window.hotroDesk = {api: api, el: el, clear: clear, status: status, failed: failed, when: when, EN: EN,
-                      showView: showView};
+                      showView: showView, may: may, ME: ME, refreshLists: refreshLists,
+                      openConversation: openConversation, current: function () { return current; }};
 
-  // Polling keeps the desk simple and correct behind any proxy; every 3 s is plenty for a chat queue.
-  function tick() {
-    if (document.hidden || !may("conversations")) return;
-    refreshLists();
-    if (current && !$("view-queue").hidden) openConversation(current, true);
-  }
-  // After desk-faq.js has run (scripts at the end of the body run before this event).
+  // After desk-faq.js and desk-live.js have run (scripts at the end of the body run before this event).
   document.addEventListener("DOMContentLoaded", function () {
     if (VIEWS.length) showView(VIEWS[0]);
     if (may("conversations")) refreshLists();
-    setInterval(tick, 3000);
   });
 })();
