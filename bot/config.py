@@ -30,6 +30,10 @@ class Settings:
     upload_dir: Path = ROOT / "var" / "uploads"  # files website customers attach (never in git)
     staff_token_days: int = 90  # lifetime of a new API token; 0: it never expires
     trusted_proxies: str = ""  # reverse proxies whose X-Forwarded-For is believed (IPs or CIDRs, commas)
+    sla_clock: str = "wall"  # "wall": the 24 h / 48 h are clock hours (seed 000); "business": business_hours.yml's
+    business_hours_file: Path = ROOT / "business_hours.yml"
+    nps_period_days: int = 90  # ask a customer "would you recommend us" at most once in this many days
+    ces_period_days: int = 30  # ask "how easy was it" at most once in this many days
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -46,7 +50,18 @@ class Settings:
             upload_dir=Path(env.get("HOTRO_UPLOAD_DIR") or ROOT / "var" / "uploads"),
             staff_token_days=_non_negative("HOTRO_STAFF_TOKEN_DAYS", env.get("HOTRO_STAFF_TOKEN_DAYS") or "90"),
             trusted_proxies=env.get("HOTRO_TRUSTED_PROXIES", ""),
+            sla_clock=_choice("HOTRO_SLA_CLOCK", env.get("HOTRO_SLA_CLOCK") or "wall", ("wall", "business")),
+            business_hours_file=Path(env.get("HOTRO_BUSINESS_HOURS_FILE") or ROOT / "business_hours.yml"),
+            nps_period_days=_non_negative("HOTRO_NPS_PERIOD_DAYS", env.get("HOTRO_NPS_PERIOD_DAYS") or "90"),
+            ces_period_days=_non_negative("HOTRO_CES_PERIOD_DAYS", env.get("HOTRO_CES_PERIOD_DAYS") or "30"),
         )
+
+
+def _choice(name: str, value: str, allowed) -> str:
+    value = value.strip().lower()
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value}")
+    return value
 
 
 def _non_negative(name: str, value: str) -> int:

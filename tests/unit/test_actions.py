@@ -129,7 +129,7 @@ def test_a_threat_opens_an_urgent_ticket_and_hands_over(database):
     assert ticket.priority == "urgent" and ticket.source == "handoff:threat"
     assert ticket.order_number == "DH100004" and ticket.category == "wrong_item"  # staff need not ask again
     assert messages[1]["code"] == ticket.code == slots["last_ticket_code"]
-    assert messages[1]["ack_hours"] == 1
+    assert messages[1]["ack_within"] == "1 giờ"
 
 
 def test_abuse_gets_a_calm_line_then_a_person(database):
