@@ -43,6 +43,7 @@ ROUTE_PERMISSIONS = (
     ("/api/conversations", roles.CONVERSATIONS),
     ("/api/tickets", roles.TICKETS),
     ("/api/kpis", roles.FIGURES),
+    ("/api/charts", roles.FIGURES),
     ("/api/faq", roles.FAQ),
 )
 
