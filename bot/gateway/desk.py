@@ -107,4 +107,5 @@ def add_desk(app: web.Application) -> None:
     app.router.add_post("/desk/logout", logout)
     app.router.add_get("/desk/desk.js", _static("desk.js", "application/javascript"))
     app.router.add_get("/desk/desk-faq.js", _static("desk-faq.js", "application/javascript"))
+    app.router.add_get("/desk/desk-figures.js", _static("desk-figures.js", "application/javascript"))
     app.router.add_get("/desk/desk.css", _static("desk.css", "text/css"))

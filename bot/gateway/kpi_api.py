@@ -12,6 +12,7 @@ from typing import Optional, Tuple
 
 from aiohttp import web
 
+from bot.categories import LABELS
 from bot.gateway.chart_svg import render
 from bot.services.charts import CHART_IDS, ChartService
 from bot.services.kpis import KpiService
@@ -55,7 +56,9 @@ async def kpis(request: web.Request) -> web.Response:
         report = await asyncio.to_thread(service.report, start, end)
     except ValueError as exc:
         return web.json_response({"error": str(exc)}, status=400)
-    return web.json_response(report.as_dict())
+    data = report.as_dict()
+    data["labels"] = {"categories": LABELS[_language(request.query)]}  # people read labels, not codes
+    return web.json_response(data)
 
 
 def _language(query) -> str:
