@@ -416,6 +416,10 @@ def _cmd_kpi(args) -> int:
     for agent, figures in s.by_agent.items():
         _say(f"    {agent:<20} {figures['ratings']} ratings, average {figures['average']:.2f}, "
               f"CSAT {_share(figures['csat'])}")
+    for name, survey, shown in (("NPS (0-10, recommend)", report.nps, lambda v: f"{v:+g}"),
+                                ("CES (1-5, ease)", report.ces, lambda v: f"{v:g}/5")):
+        _say(f"  {name:<22} " + (f"{shown(survey.score)} from {survey.answers} answers ({survey.high} high, "
+                                   f"{survey.low} low), asked {survey.asked}" if survey.answers else "no answers"))
     _say("FAQ")
     _say(f"  👍 {f.helpful}  👎 {f.not_helpful}  (helpful {_share(f.helpful_rate)}), no answer found {f.unanswered}")
     return 0
