@@ -1,6 +1,7 @@
 """The figures tab's charts: numbers per day and per week from a small history, drawn as SVG and written as CSV."""
 import csv
 import io
+import json
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta
 
@@ -116,3 +117,38 @@ def test_periods_and_axes():
     assert nice_ticks(-100, 100) == [-100, -50, 0, 50, 100]
     assert nice_ticks(0, 3) == [0, 1, 2, 3]
     assert nice_ticks(1, 5) == [1, 2, 3, 4, 5]
+
+
+def test_the_chart_api_draws_writes_and_refuses(db_factory):
+    from bot.services.staff import StaffService
+    from tests.unit.test_staff_api import run_api
+
+    staff = StaffService(db_factory)
+    staff.add("lan", "correct horse battery", "Lan")
+    staff.add("bich", "correct horse battery", "Bích", roles=("editor",))
+    editor = staff.issue_token("bich")
+    complaint(TicketService(db_factory), "api", "late_delivery")
+
+    async def scenario(api):
+        async def get(path, token=api.token):
+            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            async with api.session.get(api.base + path, headers=headers) as response:
+                return response.status, response.headers, await response.read()
+
+        return [await get("/api/charts?days=7&lang=en"), await get("/api/charts/tickets_per_day.svg?days=7"),
+                await get("/api/charts/tickets_per_day.csv?days=7&lang=en"), await get("/api/charts/revenue.svg"),
+                await get("/api/charts/nps.svg?days=abc"), await get("/api/charts/nps.svg", token=None),
+                await get("/api/charts/nps.csv", token=editor)]
+
+    listing, svg, table, unknown, bad_days, anonymous, not_allowed = run_api(db_factory, scenario)
+    assert listing[0] == 200
+    charts = json.loads(listing[2])["charts"]
+    assert [c["id"] for c in charts] == ["tickets_per_day", "on_time", "first_response", "csat", "nps", "ces"]
+    assert charts[0]["series"][0]["name"] == "Late / not delivered" and charts[0]["series"][0]["values"][-1] == 1
+    assert svg[0] == 200 and svg[1]["Content-Type"].startswith("image/svg+xml")
+    assert "Giao chậm / chưa nhận được hàng: 1" in svg[2].decode()
+    assert table[0] == 200 and table[1]["Content-Type"].startswith("text/csv")
+    assert "attachment" in table[1]["Content-Disposition"]
+    text = table[2].decode("utf-8")
+    assert text.startswith("\ufeffDay,Late / not delivered\r\n") and text.rstrip().endswith(",1")
+    assert [unknown[0], bad_days[0], anonymous[0], not_allowed[0]] == [404, 400, 401, 403]
