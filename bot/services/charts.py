@@ -118,15 +118,18 @@ class ChartService:
 
     def charts(self, start: datetime, end: datetime, language: str = "vi") -> List[Chart]:
         text = TEXT["en" if language == "en" else "vi"]
-        weeks = [(lbl, self._kpis.report(a, b)) for lbl, a, b in weeks_between(start, end)]
-        return [self._tickets_per_day(start, end, text, language)] + weekly_charts(weeks, text)
+        return [self._tickets_per_day(start, end, text, language)] + self._weekly(start, end, text)
 
     def chart(self, chart_id: str, start: datetime, end: datetime, language: str = "vi") -> Chart:
         if chart_id not in CHART_IDS:
             raise KeyError(chart_id)
+        text = TEXT["en" if language == "en" else "vi"]
         if chart_id == "tickets_per_day":
-            return self._tickets_per_day(start, end, TEXT["en" if language == "en" else "vi"], language)
-        return next(c for c in self.charts(start, end, language) if c.id == chart_id)
+            return self._tickets_per_day(start, end, text, language)
+        return next(c for c in self._weekly(start, end, text) if c.id == chart_id)
+
+    def _weekly(self, start: datetime, end: datetime, text: Dict) -> List[Chart]:
+        return weekly_charts([(lbl, self._kpis.report(a, b)) for lbl, a, b in weeks_between(start, end)], text)
 
     def _tickets_per_day(self, start: datetime, end: datetime, text: Dict, language: str) -> Chart:
         with session_scope(self._factory) as session:

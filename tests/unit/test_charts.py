@@ -145,6 +145,7 @@ def test_the_chart_api_draws_writes_and_refuses(db_factory):
     charts = json.loads(listing[2])["charts"]
     assert [c["id"] for c in charts] == ["tickets_per_day", "on_time", "first_response", "csat", "nps", "ces"]
     assert charts[0]["series"][0]["name"] == "Late / not delivered" and charts[0]["series"][0]["values"][-1] == 1
+    assert all(c["svg"].startswith("<svg") and f'data-chart="{c["id"]}"' in c["svg"] for c in charts)
     assert svg[0] == 200 and svg[1]["Content-Type"].startswith("image/svg+xml")
     assert "Giao chậm / chưa nhận được hàng: 1" in svg[2].decode()
     assert table[0] == 200 and table[1]["Content-Type"].startswith("text/csv")

@@ -1,4 +1,4 @@
-/* hotro desk, figures tab: the charts (drawn as SVG by the server from /api/charts/ID.svg), each with what it
+/* hotro desk, figures tab: the charts (drawn as SVG by the server, GET /api/charts), each with what it
    measures and a CSV of its numbers. Plain JavaScript, no chart library. The SVG comes from our own server and
    holds no script; it is parsed as SVG (never as HTML) and its texts were escaped when it was drawn. */
 (function () {
@@ -6,33 +6,23 @@
   var D = window.hotroDesk;
   var box = document.getElementById("kpi-charts");
   if (!D || !box) return;
-  var T = D.EN ? {csv: "Numbers (CSV)", loading: "Drawing the charts…", failed: "Could not draw this chart: "}
-               : {csv: "Số liệu (CSV)", loading: "Đang vẽ biểu đồ…", failed: "Không vẽ được biểu đồ này: "};
+  var T = D.EN ? {csv: "Numbers (CSV)", failed: "Could not draw this chart: "}
+               : {csv: "Số liệu (CSV)", failed: "Không vẽ được biểu đồ này: "};
   var lang = D.EN ? "en" : "vi";
   var shown = 0;  // the latest request wins when the period changes twice quickly
 
   function days() { return document.getElementById("kpi-period").elements.days.value; }
   function query() { return "?days=" + encodeURIComponent(days()) + "&lang=" + lang; }
 
-  function drawInto(holder, chartId, request) {
-    return fetch("/api/charts/" + chartId + ".svg" + query(), {credentials: "same-origin"})
-      .then(function (response) {
-        if (!response.ok) throw new Error(String(response.status));
-        return response.text();
-      })
-      .then(function (text) {
-        if (request !== shown) return;
-        var svg = new DOMParser().parseFromString(text, "image/svg+xml").documentElement;
-        if (svg.nodeName !== "svg") throw new Error("not a chart");
-        svg.removeAttribute("width");
-        svg.removeAttribute("height");
-        D.clear(holder);
-        holder.appendChild(document.importNode(svg, true));
-      })
-      .catch(function (error) { if (request === shown) holder.textContent = T.failed + error.message; });
+  function draw(holder, chart) {
+    var svg = new DOMParser().parseFromString(chart.svg, "image/svg+xml").documentElement;
+    if (svg.nodeName !== "svg") { holder.textContent = T.failed + chart.title; return; }
+    svg.removeAttribute("width");
+    svg.removeAttribute("height");
+    holder.appendChild(document.importNode(svg, true));
   }
 
-  function figure(chart, request) {
+  function figure(chart) {
     var node = D.el("figure", {"class": "chart", "id": "chart-" + chart.id});
     var caption = D.el("figcaption");
     caption.appendChild(D.el("strong", {}, chart.title));
@@ -40,10 +30,10 @@
     caption.appendChild(document.createTextNode(" "));
     caption.appendChild(link);
     node.appendChild(caption);
-    var holder = D.el("div", {"class": "chart-svg"}, T.loading);
+    var holder = D.el("div", {"class": "chart-svg"});
     node.appendChild(holder);
     node.appendChild(D.el("p", {"class": "definition"}, chart.definition));
-    drawInto(holder, chart.id, request);
+    draw(holder, chart);
     return node;
   }
 
@@ -52,7 +42,7 @@
     return D.api("GET", "/api/charts" + query()).then(function (data) {
       if (request !== shown) return;
       D.clear(box);
-      data.charts.forEach(function (chart) { box.appendChild(figure(chart, request)); });
+      data.charts.forEach(function (chart) { box.appendChild(figure(chart)); });
     }).catch(D.failed);
   }
 
