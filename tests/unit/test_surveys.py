@@ -19,10 +19,10 @@ def complaint(tickets, sender):
 
 
 @pytest.fixture
-def world(db_factory):
+def world(any_db_factory):
     clock = Clock(T0)
-    return (SurveyService(db_factory, nps_period_days=90, ces_period_days=30, clock=clock),
-            TicketService(db_factory, clock=clock), ConversationService(db_factory, clock=clock), clock)
+    return (SurveyService(any_db_factory, nps_period_days=90, ces_period_days=30, clock=clock),
+            TicketService(any_db_factory, clock=clock), ConversationService(any_db_factory, clock=clock), clock)
 
 
 def test_nps_only_after_a_resolved_complaint_and_once_per_period(world):
