@@ -13,13 +13,12 @@ from bot.services.surveys import SurveyService
 from bot.services.tickets import ComplaintSubmission, TicketService
 from bot.store.db import session_factory
 from tests.integration.conftest import staff_api
-
-PASSWORD = "correct horse battery"
+from tests.integration.test_desk_faq_browser import log_in
 
 
 def test_the_figures_tab_draws_charts_from_real_data(browser, stack):
     factory = session_factory(stack.db_url)
-    StaffService(factory).add("chart.vy", PASSWORD, "Vy")
+    context, desk, _ = log_in(browser, stack, "chart.vy", ("agent",))
     token = StaffService(factory).issue_token("chart.vy")
     tickets = TicketService(factory)
     for n, category in enumerate(("missing_item", "missing_item", "refund_payment")):
@@ -36,13 +35,6 @@ def test_the_figures_tab_draws_charts_from_real_data(browser, stack):
     assert per_day["Thiếu hàng"] >= 2 and per_day["Hoàn tiền / thanh toán"] >= 1
     today = numbers["tickets_per_day"]["labels"][-1]
 
-    context = browser.new_context(locale="vi-VN", viewport={"width": 1300, "height": 1000})
-    desk = context.new_page()
-    desk.goto(stack.gateway_url + "/desk")
-    desk.get_by_label("Tên đăng nhập / Name").fill("chart.vy")
-    desk.get_by_label("Mật khẩu / Password").fill(PASSWORD)
-    desk.get_by_role("button", name="Đăng nhập / Log in").click()
-    expect(desk).to_have_url(re.compile(r"/desk$"))
     desk.get_by_role("button", name="Thống kê").click()
 
     # Tickets per day: one bar segment per category today, its height the API's count, named by its label.

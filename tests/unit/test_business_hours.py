@@ -1,6 +1,5 @@
 """Service-level deadlines counted in wall-clock hours or in the shop's working hours (business_hours.yml)."""
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -84,7 +83,7 @@ def test_wall_clock_is_the_default_and_counts_every_hour(monkeypatch):
     assert promised_span(timedelta(hours=24), "vi") == "24 giờ"
 
 
-def test_business_clock_moves_every_promise(monkeypatch, tmp_path, any_db_factory):
+def test_business_clock_moves_every_promise(monkeypatch, any_db_factory):
     monkeypatch.setenv("HOTRO_SLA_CLOCK", "business")
     monkeypatch.setenv("HOTRO_BUSINESS_HOURS_FILE", str(ROOT / "business_hours.yml"))
     assert sla_clock().business
