@@ -84,12 +84,15 @@ class SurveyService:
     # -- when to ask -------------------------------------------------------------------------
 
     def nps_due(self, sender_id: str) -> Optional[str]:
-        """The code of the resolved complaint to ask NPS after, or None: nothing resolved, or asked recently."""
+        """The code of the complaint resolved lately to ask NPS after; None: nothing resolved lately, or asked lately."""
         with session_scope(self._factory) as session:
             who = _who(session, sender_id)
             if not self._may_ask(session, "nps", sender_id, who):
                 return None
-            tickets = select(Ticket.id).where(Ticket.status.in_(RESOLVED))
+            # A complaint resolved within the period: one settled a year ago is no longer what they would judge.
+            tickets = select(Ticket.id).where(
+                Ticket.status.in_(RESOLVED),
+                Ticket.resolved_at >= self._clock() - timedelta(days=self._periods["nps"]))
             if who is not None:
                 tickets = tickets.where(Ticket.customer_id == who)
             else:

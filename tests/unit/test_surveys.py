@@ -11,9 +11,9 @@ from tests.serving import Clock
 T0 = datetime(2026, 11, 2, 3, 0)
 
 
-def complaint(tickets, sender):
+def complaint(tickets, sender, key=None):
     ticket, _ = tickets.open(ComplaintSubmission(
-        submission_key=f"k-{sender}", sender_id=sender, channel="rest", language="vi", order_number=None,
+        submission_key=key or f"k-{sender}", sender_id=sender, channel="rest", language="vi", order_number=None,
         order_verified=False, category="damaged", description="hàng vỡ", contact=None))
     return ticket
 
@@ -37,7 +37,10 @@ def test_nps_only_after_a_resolved_complaint_and_once_per_period(world):
     clock.advance(days=89)
     assert surveys.nps_due("s-1") is None
     clock.advance(days=2)
-    assert surveys.nps_due("s-1") == ticket.code
+    assert surveys.nps_due("s-1") is None  # the period is over, but so long after the complaint it is not asked
+    later = complaint(tickets, "s-1", key="k-s-1-later")
+    tickets.set_status(later.code, "resolved", "lan")
+    assert surveys.nps_due("s-1") == later.code
 
 
 def test_a_period_of_zero_turns_a_survey_off(db_factory):
