@@ -75,6 +75,7 @@ test-unit: $(STAMPS)/venv
 test-data: $(STAMPS)/venv
 	$(RASA) data validate --domain domain.yml --data data --config config.yml
 	$(PY) -m bot.action_scripts check
+	$(PY) -m bot business-hours check
 
 # Top-1 accuracy every form (vi, vi without diacritics, en) must reach on the held-out
 # paraphrases; bench/faq.md has the latest figures.

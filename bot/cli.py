@@ -20,6 +20,7 @@
     python -m bot staff password NAME [--password-stdin]   set a new password (ends NAME's desk sessions)
     python -m bot customers forget PHONE|EMAIL|KN-CODE|CONVERSATION [--yes]   erase a customer's personal data
     python -m bot kpi [--days 7 | --from YYYY-MM-DD --to YYYY-MM-DD] [--json]   the team's figures
+    python -m bot business-hours check [FILE]   validate business_hours.yml (working hours, holidays)
     python -m bot faq check [--dir DIR]    validate the FAQ files (file:line: message)
     python -m bot faq report [--json]      questions with no answer, a 👎, or a "did you mean" pick, most frequent first
     python -m bot faq eval FILE [--min-top1 0.9] [--add-entries NEW.yml]   retrieval accuracy on held-out paraphrases
@@ -105,7 +106,23 @@ def _uses_database(args) -> bool:
         return args.action != "upgrade"
     if args.command == "faq":
         return args.action == "report"
-    return True
+    return args.command != "business-hours"
+
+
+def _cmd_business_hours(args) -> int:
+    from bot.services.business_hours import CalendarError, load_calendar
+
+    path = args.file or registry.settings().business_hours_file
+    try:
+        calendar = load_calendar(path, registry.settings().timezone_offset_hours)
+    except CalendarError as exc:
+        for problem in exc.problems:
+            _say(problem, file=sys.stderr)
+        return 1
+    weekly = sum((c.hour * 60 + c.minute - o.hour * 60 - o.minute) for day in calendar.week.values() for o, c in day)
+    _say(f"{path}: {weekly / 60:g} working hours a week, {len(calendar.holidays)} holiday days "
+         f"(used when HOTRO_SLA_CLOCK=business; now {registry.settings().sla_clock})")
+    return 0
 
 
 def _cmd_tickets(args) -> int:
@@ -442,6 +459,10 @@ def _cmd_kpi(args) -> int:
     for agent, figures in s.by_agent.items():
         _say(f"    {agent:<20} {figures['ratings']} ratings, average {figures['average']:.2f}, "
               f"CSAT {_share(figures['csat'])}")
+    for name, survey, shown in (("NPS (0-10, recommend)", report.nps, lambda v: f"{v:+g}"),
+                                ("CES (1-5, ease)", report.ces, lambda v: f"{v:g}/5")):
+        _say(f"  {name:<22} " + (f"{shown(survey.score)} from {survey.answers} answers ({survey.high} high, "
+                                   f"{survey.low} low), asked {survey.asked}" if survey.answers else "no answers"))
     _say("FAQ")
     _say(f"  👍 {f.helpful}  👎 {f.not_helpful}  (helpful {_share(f.helpful_rate)}), no answer found {f.unanswered}")
     return 0
@@ -533,6 +554,11 @@ def build_parser() -> argparse.ArgumentParser:
     kpi.add_argument("--to", dest="date_to", help="last day, included")
     kpi.add_argument("--json", action="store_true")
     kpi.set_defaults(func=_cmd_kpi)
+
+    hours = sub.add_parser("business-hours", help="the working hours and holidays the service levels may count")
+    hours.add_argument("action", choices=["check"])
+    hours.add_argument("file", nargs="?", help="default: HOTRO_BUSINESS_HOURS_FILE or business_hours.yml")
+    hours.set_defaults(func=_cmd_business_hours)
 
     faq = sub.add_parser("faq", help="FAQ editor tools")
     fsub = faq.add_subparsers(dest="action", required=True)

@@ -34,6 +34,10 @@ class Settings:
     auto_assign: bool = True  # routing gives handed-off chats and new tickets to staff (bot/services/routing.py)
     routing_fallback_seconds: int = 120  # nobody with the right skills this long: anyone available takes it
     routing_sweep_seconds: int = 5  # how often the gateway looks at the queue for the fallback
+    sla_clock: str = "wall"  # "wall": the 24 h / 48 h are clock hours (seed 000); "business": business_hours.yml's
+    business_hours_file: Path = ROOT / "business_hours.yml"
+    nps_period_days: int = 90  # ask a customer "would you recommend us" at most once in this many days
+    ces_period_days: int = 30  # ask "how easy was it" at most once in this many days
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -56,6 +60,10 @@ class Settings:
                                                    env.get("HOTRO_ROUTING_FALLBACK_SECONDS") or "120"),
             routing_sweep_seconds=max(1, _non_negative("HOTRO_ROUTING_SWEEP_SECONDS",
                                                        env.get("HOTRO_ROUTING_SWEEP_SECONDS") or "5")),
+            sla_clock=_choice("HOTRO_SLA_CLOCK", env.get("HOTRO_SLA_CLOCK") or "wall", ("wall", "business")),
+            business_hours_file=Path(env.get("HOTRO_BUSINESS_HOURS_FILE") or ROOT / "business_hours.yml"),
+            nps_period_days=_non_negative("HOTRO_NPS_PERIOD_DAYS", env.get("HOTRO_NPS_PERIOD_DAYS") or "90"),
+            ces_period_days=_non_negative("HOTRO_CES_PERIOD_DAYS", env.get("HOTRO_CES_PERIOD_DAYS") or "30"),
         )
 
 
@@ -66,6 +74,13 @@ def _flag(name: str, value: str) -> bool:
     if lowered in ("0", "false", "no", "off", ""):
         return False
     raise ValueError(f"{name} is 1 (on) or 0 (off), not {value}")
+
+
+def _choice(name: str, value: str, allowed) -> str:
+    value = value.strip().lower()
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value}")
+    return value
 
 
 def _non_negative(name: str, value: str) -> int:

@@ -15,7 +15,7 @@ from bot.parsers import format_phone, mask_contact, mask_phone, parse_contact, p
 from bot.services import escalation, intake, registry
 from bot.services.handoff import HandoffRequest
 from bot.services.orders import OrderLookupError
-from bot.services.sla import SERVICE_LEVELS, hours
+from bot.services.sla import SERVICE_LEVELS, promised_span
 from bot.services.tickets import ComplaintSubmission
 from bot.timefmt import format_local
 
@@ -387,8 +387,8 @@ class ActionSubmitComplaint(Action):
         level = SERVICE_LEVELS[ticket.priority]
         params = dict(
             code=ticket.code,
-            ack_hours=hours(level.acknowledge),
-            resolve_hours=hours(level.resolve),
+            ack_within=promised_span(level.acknowledge, language),
+            resolve_within=promised_span(level.resolve, language),
             ack_due=format_local(ticket.acknowledge_due_at, language),
             resolve_due=format_local(ticket.resolve_due_at, language),
         )

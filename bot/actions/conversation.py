@@ -10,6 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 
 from bot.actions import tracker_utils as tu
 from bot.actions.faq import faq_overrules_nlu, respond_from_faq
+from bot.actions.surveys import ask_survey
 from bot.services import registry
 from bot.services.conversations import ConversationService
 from bot.store.db import session_factory
@@ -138,4 +139,5 @@ class ActionStoreRating(Action):
         except Exception:
             logger.exception("could not store a rating")
         dispatcher.utter_message(response="utter_rating_thanks")
+        ask_survey(dispatcher, tracker, "nps")
         return []

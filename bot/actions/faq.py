@@ -10,6 +10,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import tracker_utils as tu
+from bot.actions.surveys import ask_survey
 from bot.faq.loader import FaqEntry
 from bot.services import registry
 
@@ -149,6 +150,8 @@ class ActionFaqFeedback(Action):
         except Exception:
             logger.exception("could not record FAQ feedback")
         dispatcher.utter_message(response="utter_faq_thanks" if helpful else "utter_faq_sorry")
+        if helpful:  # the bot alone solved it: how easy was that (CES)?
+            ask_survey(dispatcher, tracker, "ces")
         return []
 
 

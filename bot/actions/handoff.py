@@ -22,7 +22,7 @@ from bot.parsers import parse_contact, parse_order_number, parse_ticket_code
 from bot.services import escalation, registry
 from bot.services.handoff import HandoffRequest
 from bot.services.priority import PRIORITY_LABELS
-from bot.services.sla import SERVICE_LEVELS, follow_up_due, hours
+from bot.services.sla import SERVICE_LEVELS, follow_up_due, promised_span
 from bot.services.tickets import ESCALATED_NOTE, OPEN_STATUSES
 from bot.timefmt import format_local
 
@@ -68,7 +68,7 @@ async def hand_over(
     dispatcher.utter_message(
         response="utter_handoff_ticket",
         code=ticket.code,
-        ack_hours=hours(level.acknowledge),
+        ack_within=promised_span(level.acknowledge, language),
         ack_due=format_local(due, language),
     )
     return done

@@ -50,6 +50,7 @@ ROUTE_PERMISSIONS = (
     ("/api/events", roles.CONVERSATIONS),  # what happened in conversations, pushed to the desk
     ("/api/tickets", roles.TICKETS),
     ("/api/kpis", roles.FIGURES),
+    ("/api/charts", roles.FIGURES),
     ("/api/faq", roles.FAQ),
 )
 

@@ -65,6 +65,7 @@ def create_app(core: ConversationCore, factory=None, *, redis_url: Optional[str]
         from bot.gateway.desk import add_desk
         from bot.gateway.faq_api import add_faq_api
         from bot.gateway.kpi_api import add_kpi_api
+        from bot.services.charts import ChartService
         from bot.services.customers import CustomerService
         from bot.services.kpis import KpiService
         from bot.services.staff import StaffService
@@ -79,7 +80,7 @@ def create_app(core: ConversationCore, factory=None, *, redis_url: Optional[str]
         add_api(app, core, StaffService(factory), TicketService(factory), CustomerService(factory),
                 QueueViewService(factory))
         add_desk_live_api(app, core, ActionScriptService(factory))
-        add_kpi_api(app, KpiService(factory))
+        add_kpi_api(app, KpiService(factory), ChartService(factory))
         add_faq_api(app, faq_dir or Settings.from_env().faq_dir, factory)
         add_desk(app)
 

@@ -110,5 +110,6 @@ def add_desk(app: web.Application) -> None:
     app.router.add_get("/desk/desk-faq.js", _static("desk-faq.js", "application/javascript"))
     app.router.add_get("/desk/desk-admin.js", _static("desk-admin.js", "application/javascript"))
     app.router.add_get("/desk/desk-live.js", _static("desk-live.js", "application/javascript"))
+    app.router.add_get("/desk/desk-figures.js", _static("desk-figures.js", "application/javascript"))
     app.router.add_get("/desk/desk.css", _static("desk.css", "text/css"))
     app.router.add_get("/desk/desk-live.css", _static("desk-live.css", "text/css"))

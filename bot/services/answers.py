@@ -96,6 +96,27 @@ for _value, _phrases in {
     for _phrase in _phrases:
         _SCALE_WORDS[_phrase] = _value
 
+# "How easy was it" (CES, 1-5, 5 = very easy) said in words.
+_EASE_WORDS: Dict[str, int] = {}
+for _value, _phrases in {
+    5: ("rat de", "de lam", "qua de", "cuc de", "rat de dang", "de dang lam", "sieu de", "rat nhanh gon",
+        "very easy", "super easy", "extremely easy", "effortless", "so easy", "really easy"),
+    4: ("de", "de dang", "kha de", "cung de", "nhanh gon", "easy", "fairly easy", "quite easy", "pretty easy"),
+    3: ("binh thuong", "trung binh", "tam duoc", "cung duoc", "khong de khong kho", "neutral", "average",
+        "so so"),
+    2: ("kho", "hoi kho", "kha kho", "kho khan", "khong de", "ko de", "chua de", "hoi phuc tap", "phuc tap",
+        "difficult", "hard", "not easy", "quite hard", "quite difficult", "a bit hard", "a bit difficult"),
+    1: ("rat kho", "kho qua", "qua kho", "kho lam", "cuc kho", "rat kho khan", "rat phuc tap", "qua phuc tap",
+        "very difficult", "very hard", "extremely difficult", "really hard", "impossible"),
+}.items():
+    for _phrase in _phrases:
+        _EASE_WORDS[_phrase] = _value
+# The 1-5 words a scale's buttons mean, by the entity their payloads set (rating: satisfaction).
+_WORDS_BY_ENTITY = {"rating": _SCALE_WORDS, "ces_score": _EASE_WORDS}
+# 6-10 for the 0-10 scale (NPS); "sáu" alone is also "later", so only where a 0-10 scale was offered.
+_TENS = {"sau": 6, "bay": 7, "tam": 8, "chin": 9, "muoi": 10, "zero": 0, "six": 6, "seven": 7, "eight": 8,
+         "nine": 9, "ten": 10}
+
 _YES = frozenset((
     "ok", "oke", "okay", "okie", "oki", "okela", "okla", "ok ok", "u", "uh", "uhm", "um", "ung", "vang", "da",
     "dung", "chuan", "duoc", "dc", "co", "phai", "yes", "yeah", "yep", "yup", "ya", "sure", "correct", "right",
@@ -176,12 +197,20 @@ def _scale(buttons: Sequence[Button]) -> Optional[Dict[int, Button]]:
     return {int(t): b for t, b in zip(titles, buttons)}
 
 
-def _scale_value(tokens: List[str], low: int, high: int) -> Optional[int]:
+def _scale_words(buttons: Sequence[Button]) -> Dict[str, int]:
+    for name in buttons[0].entities if buttons else ():
+        if name in _WORDS_BY_ENTITY:
+            return _WORDS_BY_ENTITY[name]
+    return _SCALE_WORDS
+
+
+def _scale_value(tokens: List[str], low: int, high: int, words: Optional[Dict[str, int]] = None) -> Optional[int]:
     if not tokens:
         return None
     said = " ".join(tokens)
-    if said in _SCALE_WORDS and (low, high) == (1, 5):
-        return _SCALE_WORDS[said]
+    words = _SCALE_WORDS if words is None else words
+    if said in words and (low, high) == (1, 5):
+        return words[said]
     # "5/5", "5 tren 5", "5 out of 5": the number before the top of the scale.
     if len(tokens) in (2, 3) and tokens[-1] == str(high) and tokens[0].isdigit() and (
             len(tokens) == 2 or tokens[1] in ("tren", "over", "of", "out")):
@@ -192,6 +221,8 @@ def _scale_value(tokens: List[str], low: int, high: int) -> Optional[int]:
             return int(token)
         if token in _NUMBER_WORDS:
             return _NUMBER_WORDS[token]
+        if high == 10 and token in _TENS:
+            return _TENS[token]
     return None
 
 
@@ -253,6 +284,7 @@ def read_answer(text: Optional[str], buttons: Sequence[Button]) -> Optional[Butt
         return None
     scale = _scale(buttons)
     if scale:
-        value = _scale_value([t for t in tokens if t not in _SCALE_FILLERS], min(scale), max(scale))
+        value = _scale_value([t for t in tokens if t not in _SCALE_FILLERS], min(scale), max(scale),
+                             _scale_words(buttons))
         return scale.get(value) if value is not None else None
     return _by_polarity(tokens, buttons) or _by_position(tokens, buttons)

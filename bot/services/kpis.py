@@ -19,6 +19,7 @@ Definitions, so that a manager can check them by hand:
 - "first response": from a conversation being handed to a person to the first
   message a staff member wrote in it.
 - CSAT: the share of ratings that are 4 or 5.
+- NPS and CES: bot/services/surveys.py (answers given in the period).
 """
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ from typing import Callable, Dict, List, Optional, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from bot.services.sla import past_deadline, resolve_deadline
+from bot.services.sla import past_deadline, resolve_deadline, sla_clock
+from bot.services.surveys import SurveyFigures, SurveyService
 from bot.services.tickets import OPEN_STATUSES
 from bot.store.db import session_scope
 from bot.store.models import FaqEvent, Message, OwnershipEvent, Rating, Ticket, utcnow
@@ -122,6 +124,8 @@ class KpiReport:
     chats: ChatKpis
     satisfaction: Satisfaction
     faq: FaqKpis
+    nps: SurveyFigures = SurveyFigures()
+    ces: SurveyFigures = SurveyFigures()
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -130,6 +134,8 @@ class KpiReport:
         data["tickets"]["resolved_on_time"]["rate"] = self.tickets.resolved_on_time.rate
         data["chats"]["resolved_by_bot_rate"] = self.chats.resolved_by_bot_rate
         data["faq"]["helpful_rate"] = self.faq.helpful_rate
+        data["nps"]["response_rate"] = self.nps.response_rate
+        data["ces"]["response_rate"] = self.ces.response_rate
         return data
 
 
@@ -137,14 +143,17 @@ class KpiService:
     def __init__(self, factory: sessionmaker, clock: Callable[[], datetime] = utcnow):
         self._factory = factory
         self._clock = clock
+        self._surveys = SurveyService(factory, clock=clock)
 
     def report(self, start: datetime, end: Optional[datetime] = None) -> KpiReport:
         end = min(end or self._clock(), self._clock())
         if start >= end:
             raise ValueError("the period must start before it ends")
+        surveys = self._surveys.report(start, end)
         with session_scope(self._factory) as session:
             return KpiReport(start, end, self._tickets(session, start, end), self._chats(session, start, end),
-                             self._satisfaction(session, start, end), self._faq(session, start, end))
+                             self._satisfaction(session, start, end), self._faq(session, start, end),
+                             surveys["nps"], surveys["ces"])
 
     def last_days(self, days: int) -> KpiReport:
         if days < 1:
@@ -153,7 +162,7 @@ class KpiService:
         return self.report(now - timedelta(days=days), now)
 
     def _tickets(self, session, start: datetime, end: datetime) -> TicketKpis:
-        now = self._clock()
+        now, clock = self._clock(), sla_clock()
         opened = session.execute(
             select(Ticket).where(Ticket.created_at >= start, Ticket.created_at < end)
         ).scalars().all()
@@ -170,10 +179,11 @@ class KpiService:
             by_priority=dict(Counter(t.priority for t in opened).most_common()),
             by_channel=dict(Counter(t.channel for t in opened).most_common()),
             acknowledged_on_time=_on_time([(t.acknowledged_at, t.acknowledge_due_at) for t in opened], now),
-            resolved_on_time=_on_time([(t.resolved_at, resolve_deadline(t.resolve_due_at, t.sla_paused_at, now)) for t in opened], now),
+            resolved_on_time=_on_time([(t.resolved_at, resolve_deadline(t.resolve_due_at, t.sla_paused_at, now, clock))
+                                       for t in opened], now),
             time_to_acknowledge=Durations.of([t.acknowledged_at - t.created_at for t in opened if t.acknowledged_at]),
             time_to_resolve=Durations.of([r.resolved_at - r.created_at for r in resolved]),
-            open_overdue_now=sum(1 for row in overdue if past_deadline(*row, now)),
+            open_overdue_now=sum(1 for row in overdue if past_deadline(*row, now, clock)),
         )
 
     def _chats(self, session, start: datetime, end: datetime) -> ChatKpis:

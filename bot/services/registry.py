@@ -70,3 +70,10 @@ def faq():
     from bot.services.faq import FaqService
 
     return FaqService(faq_library(), session_factory(settings().database_url))
+
+
+def surveys():
+    from bot.services.surveys import SurveyService
+
+    return SurveyService(session_factory(settings().database_url), settings().nps_period_days,
+                         settings().ces_period_days)

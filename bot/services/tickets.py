@@ -13,7 +13,7 @@ from sqlalchemy.orm import sessionmaker
 from bot.categories import CATEGORIES
 from bot.parsers import format_ticket_code, normalize_contact, ticket_id_from_code
 from bot.services.priority import at_least, derive_priority, raised
-from bot.services.sla import SERVICE_LEVELS, due_times, past_deadline, resolve_deadline
+from bot.services.sla import SERVICE_LEVELS, deadline, due_times, past_deadline, resolve_deadline, resume_deadline, sla_clock
 from bot.services.customer_links import attach_contact
 from bot.store.conversations import get_or_create_conversation
 from bot.store.db import session_scope
@@ -162,7 +162,7 @@ def pause_resolution_clock(ticket: Ticket, now: datetime) -> None:
         if ticket.sla_paused_at is None:
             ticket.sla_paused_at = now
     elif ticket.sla_paused_at is not None:
-        ticket.resolve_due_at += now - ticket.sla_paused_at
+        ticket.resolve_due_at = resume_deadline(ticket.resolve_due_at, ticket.sla_paused_at, now)
         ticket.sla_paused_at = None
 
 
@@ -407,10 +407,10 @@ class TicketService:
             elif ticket.status == "waiting_customer":  # the customer has answered: the shop's turn again
                 ticket.status = "in_progress"
                 pause_resolution_clock(ticket, now)
-            level = SERVICE_LEVELS[priority]
+            level, clock = SERVICE_LEVELS[priority], sla_clock()
             if ticket.acknowledged_at is None:
-                ticket.acknowledge_due_at = min(ticket.acknowledge_due_at, now + level.acknowledge)
-            resolve_by = now + level.resolve
+                ticket.acknowledge_due_at = min(ticket.acknowledge_due_at, deadline(now, level.acknowledge, clock))
+            resolve_by = deadline(now, level.resolve, clock)
             ticket.resolve_due_at = resolve_by if reopened else min(ticket.resolve_due_at, resolve_by)
             old_priority = ticket.priority
             ticket.priority = priority

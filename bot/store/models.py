@@ -261,6 +261,21 @@ class Rating(Base):
     created_at = Column(DateTime, nullable=False, default=utcnow)
 
 
+class SurveyAnswer(Base):
+    """NPS or CES: one row per time it was asked; `score` and `answered_at` once the customer answered."""
+
+    __tablename__ = "survey_answers"
+
+    id = Column(Integer, primary_key=True)
+    kind = Column(String(10), nullable=False)  # "nps" (0-10) or "ces" (1-5)
+    sender_id = Column(String(200), nullable=False, index=True)
+    customer_id = Column(Integer, ForeignKey("customers.id"), index=True)  # "once per customer" when known
+    ticket_code = Column(String(30))  # NPS: the resolved complaint it followed
+    score = Column(Integer)
+    asked_at = Column(DateTime, nullable=False, default=utcnow)
+    answered_at = Column(DateTime, index=True)
+
+
 class OwnershipEvent(Base):
     """A change of who owns a conversation: when it was queued, claimed and handed back (for the KPIs)."""
 

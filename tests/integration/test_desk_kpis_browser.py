@@ -38,8 +38,11 @@ def test_figures_tab_matches_the_api(browser, stack):
     assert week["tickets"]["opened"] >= 1 and week["chats"]["first_response"]["count"] >= 1
     expect(desk.locator("#kpi-opened strong")).to_have_text(str(week["tickets"]["opened"]))
     expect(desk.locator("#kpi-handed strong")).to_have_text(str(week["chats"]["handed_to_person"]))
-    expect(desk.locator("#kpi-first-response strong")).to_contain_text("min")
-    expect(desk.locator("#kpi-categories")).to_contain_text("service_attitude")
+    expect(desk.locator("#kpi-first-response strong")).to_have_text(re.compile(r"^\d+ (giây|min)$"))
+    expect(desk.locator("#kpi-first-response .sub")).to_contain_text("trung vị")
+    # Labels people read, not the category's code.
+    expect(desk.locator("#kpi-categories")).to_contain_text("Thái độ phục vụ")
+    expect(desk.locator("#kpi-categories")).not_to_contain_text("service_attitude")
 
     # Another period asks the API again.
     day = staff_api(stack, "GET", "/api/kpis?days=1", token)

@@ -129,7 +129,7 @@ def test_a_threat_opens_an_urgent_ticket_and_hands_over(database):
     assert ticket.priority == "urgent" and ticket.source == "handoff:threat"
     assert ticket.order_number == "DH100004" and ticket.category == "wrong_item"  # staff need not ask again
     assert messages[1]["code"] == ticket.code == slots["last_ticket_code"]
-    assert messages[1]["ack_hours"] == 1
+    assert messages[1]["ack_within"] == "1 giờ"
 
 
 def test_abuse_gets_a_calm_line_then_a_person(database):
@@ -363,3 +363,22 @@ def test_yes_switches_to_the_other_order_and_no_keeps_it(database):
 def test_not_the_phone_on_the_order_forgets_it_so_another_is_asked_for(database):
     messages, slots, _ = run(ValidateComplaintForm(), make_tracker(AT_CONTACT, text="không", intent="deny"))
     assert slots["order_phone"] is None and slots["contact"] is None and messages == []
+
+
+def test_the_promise_follows_the_business_hours_clock(database, monkeypatch):
+    from datetime import timedelta
+
+    from bot.config import ROOT
+    from bot.services.business_hours import load_calendar
+    from bot.timefmt import format_local
+
+    monkeypatch.setenv("HOTRO_SLA_CLOCK", "business")
+    monkeypatch.setenv("HOTRO_BUSINESS_HOURS_FILE", str(ROOT / "business_hours.yml"))
+    messages, _, _ = run(ActionSubmitComplaint(), make_tracker(FILLED, sender="t-business"))
+    (ticket,) = registry.tickets().for_sender("t-business")
+    working = load_calendar(ROOT / "business_hours.yml")
+    assert ticket.acknowledge_due_at == working.add(ticket.created_at, timedelta(hours=24))
+    assert ticket.resolve_due_at == working.add(ticket.created_at, timedelta(hours=48))
+    assert ticket.acknowledge_due_at - ticket.created_at > timedelta(hours=24)  # nights and Sundays do not count
+    assert messages[0]["ack_within"] == "24 giờ làm việc" and messages[0]["resolve_within"] == "48 giờ làm việc"
+    assert messages[0]["ack_due"] == format_local(ticket.acknowledge_due_at)

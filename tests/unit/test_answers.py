@@ -93,3 +93,26 @@ def test_payloads_and_raw_buttons():
     assert parse_payload("hello") == (None, {})
     assert buttons_from([{"title": "5", "payload": "/rate"}, {"title": "link", "url": "https://x"}]) == [
         Button("5", "/rate")]
+
+
+NPS = [Button(str(i), '/rate_nps{"nps_score":"%d"}' % i) for i in range(0, 11)]
+CES = [Button(str(i), '/rate_ces{"ces_score":"%d"}' % i) for i in range(1, 6)]
+
+
+@pytest.mark.parametrize("text, score", [
+    ("10", "10"), ("10 điểm", "10"), ("10/10", "10"), ("mười", "10"), ("muoi diem", "10"), ("0", "0"),
+    ("chín", "9"), ("8 nhé", "8"), ("seven", "7"), ("11", None), ("rất hài lòng", None),
+    ("10 ngày rồi chưa nhận hàng", None),
+])
+def test_nps_typed_on_the_0_to_10_scale(text, score):
+    assert title(text, NPS) == score
+
+
+@pytest.mark.parametrize("text, score", [
+    ("rất dễ", "5"), ("rat de", "5"), ("very easy", "5"), ("dễ", "4"), ("khá dễ", "4"), ("easy", "4"),
+    ("bình thường", "3"), ("hơi khó", "2"), ("difficult", "2"), ("khó quá", "1"), ("very hard", "1"),
+    ("4", "4"), ("5 điểm", "5"),
+    ("rất hài lòng", None),  # satisfaction is not ease: asked how easy, that is no answer
+])
+def test_ces_typed_in_words_of_ease(text, score):
+    assert title(text, CES) == score

@@ -131,6 +131,11 @@ def test_render_puts_buttons_on_the_last_piece_and_names_staff():
     staff, _ = render({"author": "staff", "name": "Lan", "text": "Chào anh"})
     assert staff[0].text == "Lan: Chào anh"
     assert render({"author": "bot", "text": "", "buttons": []}) == ([], {})
+    # A 0-10 scale (NPS) is two rows of numbers, not eleven rows.
+    scale, _ = render({"author": "bot", "text": "0-10?", "buttons": [
+        {"title": str(i), "payload": '/rate_nps{"nps_score":"%d"}' % i} for i in range(11)]})
+    assert [[key.text for key in row] for row in scale[0].markup().inline_keyboard] == [
+        ["0", "1", "2", "3", "4", "5"], ["6", "7", "8", "9", "10"]]
 
 
 def test_cards_mask_contacts_and_show_what_the_bot_learned():

@@ -151,6 +151,9 @@ def payload_from_callback_data(data: str, stored: Dict[str, str]) -> Optional[st
     return None
 
 
+SCALE_ROW = 6
+
+
 @dataclass
 class Outgoing:
     """One Telegram message to send: text and, on the last piece of a reply, its buttons."""
@@ -161,7 +164,10 @@ class Outgoing:
     def markup(self) -> Optional[InlineKeyboardMarkup]:
         if not self.buttons:
             return None
-        return InlineKeyboardMarkup([[InlineKeyboardButton(title, callback_data=data)] for title, data in self.buttons])
+        keys = [InlineKeyboardButton(title, callback_data=data) for title, data in self.buttons]
+        if all(len(title) <= 3 for title, _ in self.buttons):  # a scale (1-5, 0-10): rows of six, not a tall column
+            return InlineKeyboardMarkup([keys[i:i + SCALE_ROW] for i in range(0, len(keys), SCALE_ROW)])
+        return InlineKeyboardMarkup([[key] for key in keys])
 
 
 def render(message: Dict[str, Any]) -> Tuple[List[Outgoing], Dict[str, str]]:

@@ -26,7 +26,8 @@
     time_to_resolve: "Time to resolve", by_bot: "Resolved by the bot", handed: "Handed to a person",
     first_response: "First staff response", queue_wait: "Wait in the queue", csat: "CSAT (4–5 of 5)",
     faq_helpful: "FAQ answers found helpful", faq_unanswered: "FAQ questions with no answer", of: "of", median: "median",
-    no_reply: "without a reply yet",
+    no_reply: "without a reply yet", cases: "cases", seconds: "s", nps: "NPS (recommend, 0–10)", ces: "CES (ease, 1–5)",
+    answers: "answers", promoters: "promoters", detractors: "detractors", easy: "easy (4–5)",
     photo: "Customer's photo (click to open full size)", file_unavailable: "Could not load the file from Telegram (open the link for the reason)"
   } : {
     queue: "Hàng chờ", tickets: "Phiếu khiếu nại", logout: "Đăng xuất", conversations: "Hội thoại",
@@ -46,7 +47,8 @@
     time_to_resolve: "Thời gian xử lý", by_bot: "Bot tự giải quyết", handed: "Chuyển cho nhân viên",
     first_response: "Phản hồi đầu tiên của nhân viên", queue_wait: "Thời gian chờ trong hàng", csat: "CSAT (4–5 sao)",
     faq_helpful: "Câu trả lời FAQ hữu ích", faq_unanswered: "Câu hỏi FAQ chưa có trả lời", of: "trên", median: "trung vị",
-    no_reply: "chưa được trả lời",
+    no_reply: "chưa được trả lời", cases: "lượt", seconds: "giây", nps: "NPS (giới thiệu, 0–10)", ces: "CES (dễ dàng, 1–5)",
+    answers: "câu trả lời", promoters: "giới thiệu", detractors: "không giới thiệu", easy: "dễ (4–5)",
     photo: "Ảnh khách gửi (bấm để xem cỡ lớn)", file_unavailable: "Không tải được tệp từ Telegram (mở liên kết để xem lý do)"
   };
   var STATUSES = ["new", "acknowledged", "in_progress", "waiting_customer", "resolved", "closed"];
@@ -302,11 +304,14 @@
 
   // -- figures (KPIs) ------------------------------------------------------------------
   function share(rate) { return rate === null || rate === undefined ? "—" : Math.round(rate * 100) + "%"; }
+  // The median as a time people read ("40 giây", "12 min", "3.5 h"); how many cases it is the median of beside it.
   function span(d) {
     if (!d || !d.count) return "—";
     var m = d.median_minutes;
-    return (m < 90 ? Math.round(m) + " min" : (m / 60).toFixed(1) + " h") + " (" + T.median + ", " + d.count + ")";
+    return m < 1 ? Math.round(m * 60) + " " + T.seconds : m < 90 ? Math.round(m) + " min" : (m / 60).toFixed(1) + " h";
   }
+  function spanDetail(d) { return d && d.count ? T.median + ", " + d.count + " " + T.cases : ""; }
+  function signed(n) { return n === null || n === undefined ? "—" : (n > 0 ? "+" : "") + n; }
   function card(label, value, detail, id) {
     var box = el("div", {"class": "card", "id": "kpi-" + id});
     box.appendChild(el("span", {"class": "label"}, label));
@@ -316,7 +321,7 @@
   }
   function refreshKpis() {
     var days = $("kpi-period").elements.days.value;
-    return api("GET", "/api/kpis?days=" + encodeURIComponent(days)).then(function (k) {
+    return api("GET", "/api/kpis?days=" + encodeURIComponent(days) + "&lang=" + (EN ? "en" : "vi")).then(function (k) {
       var t = k.tickets, c = k.chats, s = k.satisfaction, f = k.faq, cards = $("kpi-cards");
       clear(cards);
       [
@@ -324,13 +329,17 @@
         [T.ack_on_time, share(t.acknowledged_on_time.rate), t.acknowledged_on_time.met + " " + T.of + " " + t.acknowledged_on_time.due, "ack"],
         [T.resolved_on_time, share(t.resolved_on_time.rate), t.resolved_on_time.met + " " + T.of + " " + t.resolved_on_time.due, "resolved"],
         [T.overdue_now, String(t.open_overdue_now), "", "overdue"],
-        [T.time_to_ack, span(t.time_to_acknowledge), "", "time-ack"],
-        [T.time_to_resolve, span(t.time_to_resolve), "", "time-resolve"],
+        [T.time_to_ack, span(t.time_to_acknowledge), spanDetail(t.time_to_acknowledge), "time-ack"],
+        [T.time_to_resolve, span(t.time_to_resolve), spanDetail(t.time_to_resolve), "time-resolve"],
         [T.by_bot, share(c.resolved_by_bot_rate), c.resolved_by_bot + " " + T.of + " " + c.conversations, "bot"],
         [T.handed, String(c.handed_to_person), c.handoffs_unanswered + " " + T.no_reply, "handed"],
-        [T.first_response, span(c.first_response), "", "first-response"],
-        [T.queue_wait, span(c.waiting_for_person), "", "queue-wait"],
+        [T.first_response, span(c.first_response), spanDetail(c.first_response), "first-response"],
+        [T.queue_wait, span(c.waiting_for_person), spanDetail(c.waiting_for_person), "queue-wait"],
         [T.csat, share(s.csat), s.ratings ? s.ratings + " " + T.ratings.toLowerCase() + ", " + T.average.toLowerCase() + " " + s.average : "", "csat"],
+        [T.nps, signed(k.nps.score), k.nps.answers ? k.nps.answers + " " + T.answers + ": " + k.nps.high + " " +
+          T.promoters + ", " + k.nps.low + " " + T.detractors : "", "nps"],
+        [T.ces, k.ces.score === null ? "—" : k.ces.score + "/5", k.ces.answers ? k.ces.answers + " " + T.answers +
+          ", " + k.ces.high + " " + T.easy : "", "ces"],
         [T.faq_helpful, share(f.helpful_rate), "👍 " + f.helpful + " · 👎 " + f.not_helpful, "faq"],
         [T.faq_unanswered, String(f.unanswered), "", "faq-unanswered"]
       ].forEach(function (c) { cards.appendChild(card(c[0], c[1], c[2], c[3])); });
@@ -345,7 +354,7 @@
       clear(categories);
       Object.keys(t.by_category).forEach(function (name) {
         var row = el("tr");
-        row.appendChild(el("td", {}, name));
+        row.appendChild(el("td", {}, k.labels.categories[name] || name));
         row.appendChild(el("td", {}, t.by_category[name]));
         categories.appendChild(row);
       });
@@ -361,7 +370,7 @@
       $("tab-" + v).setAttribute("aria-pressed", String(name === v));
     });
     if (name === "tickets") refreshTickets();
-    if (name === "kpis") refreshKpis();
+    if (name === "kpis") { refreshKpis(); if (window.hotroDesk.showFigures) window.hotroDesk.showFigures(); }
     if (name === "faq" && window.hotroDesk.showFaq) window.hotroDesk.showFaq();
   }
   VIEWS.forEach(function (v) {
