@@ -330,8 +330,25 @@ class ConversationService:
             session.add(Rating(sender_id=sender_id, score=int(score), agent=agent, created_at=self._clock()))
 
     def last_agent(self, sender_id: str) -> Optional[str]:
-        """The staff member who last answered this conversation (for the rating)."""
+        """The display name of the staff member who last held this conversation (for the rating).
+
+        Who held it, not who last wrote in it: a staff member may phone the
+        customer and hand the chat back without a word, and the rating is still
+        theirs. The last staff line's author stands in when no hold was recorded.
+        """
         with session_scope(self._factory) as session:
+            holder = session.execute(
+                select(func.coalesce(Staff.display_name, OwnershipEvent.agent))
+                .select_from(OwnershipEvent)
+                .join(Conversation, OwnershipEvent.conversation_id == Conversation.id)
+                .outerjoin(Staff, Staff.name == OwnershipEvent.agent)
+                .where(Conversation.sender_id == sender_id, OwnershipEvent.owner_to == "agent",
+                       OwnershipEvent.agent.is_not(None))
+                .order_by(OwnershipEvent.id.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+            if holder:
+                return holder
             return session.execute(
                 select(Message.author_name)
                 .join(Conversation, Message.conversation_id == Conversation.id)

@@ -59,3 +59,26 @@ def test_live_handoff_needs_opening_hours_and_someone_online(db_factory):
     assert conversations.owner("c2") == "queued" and first.ticket.code  # a ticket all the same
     seen["at"] = now - timedelta(minutes=30)
     assert service.request(request("k4", "c4")).mode == "ticket"
+
+
+def test_a_rating_goes_to_whoever_held_the_chat_even_without_a_word(any_db_factory):
+    """A staff member who phoned the customer and handed the chat back in silence still gets the rating."""
+    from bot.services.staff import StaffService
+
+    StaffService(any_db_factory).add("thu.le", "correct horse battery staple", "Thu")
+    service = ConversationService(any_db_factory)
+    service.record("silent", "customer", "alo shop")
+    assert service.last_agent("silent") is None
+    service.set_owner("silent", "agent", agent="thu.le")
+    service.set_owner("silent", "bot")
+    assert service.last_agent("silent") == "Thu"  # the display name, as a staff line would carry it
+    # A hold by a name with no staff row (an old account) still names someone.
+    service.set_owner("silent", "agent", agent="gone")
+    service.set_owner("silent", "bot")
+    assert service.last_agent("silent") == "gone"
+
+
+def test_without_a_recorded_hold_the_last_staff_line_names_the_agent(any_db_factory):
+    service = ConversationService(any_db_factory)
+    service.record("old", "staff", "Em xử lý xong rồi ạ", author_name="Lan")
+    assert service.last_agent("old") == "Lan"
