@@ -12,6 +12,8 @@ from functools import lru_cache
 from typing import Optional
 
 _WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
+# Addresses are names, not words of a language: "bao.vo@example.com" or a link is no Vietnamese sentence.
+_ADDRESS_RE = re.compile(r"\S+@\S+|(?:https?://|www\.)\S+", re.IGNORECASE)
 
 
 def nfc(text: Optional[str]) -> str:
@@ -90,7 +92,7 @@ def detect_language(text: Optional[str]) -> Optional[str]:
     text = nfc(text).strip()
     if not text or text.startswith("/"):
         return None
-    lowered = text.lower()
+    lowered = _ADDRESS_RE.sub(" ", text.lower())
     if any(ch in _VI_LETTERS for ch in lowered):
         return "vi"
     tokens = [t for t in _WORD_RE.findall(lowered) if not t.isdigit()]

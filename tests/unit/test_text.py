@@ -39,6 +39,12 @@ def test_words_splits_on_punctuation():
         ("ok", None),
         ("/affirm", None),
         ("", None),
+        # An address is a name, not words: it keeps the conversation's language.
+        ("bao.vo@example.com", None),
+        ("nguyen.van.toi@gmail.com", None),
+        ("email mình là bao.vo@example.com", "vi"),
+        ("my email is bao.vo@example.com", "en"),
+        ("www.minh-ban-hang.vn", None),
     ],
 )
 def test_detect_language(text, expected):
