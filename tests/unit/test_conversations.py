@@ -82,3 +82,16 @@ def test_without_a_recorded_hold_the_last_staff_line_names_the_agent(any_db_fact
     service = ConversationService(any_db_factory)
     service.record("old", "staff", "Em xử lý xong rồi ạ", author_name="Lan")
     assert service.last_agent("old") == "Lan"
+
+
+def test_a_chat_is_asked_for_a_rating_once(any_db_factory):
+    service = ConversationService(any_db_factory)
+    service.record("r1", "bot", "Bạn cần gì thêm không?", data={"buttons": [
+        {"title": "0", "payload": '/rate_nps{"nps_score":"0"}'}]})  # an NPS question is not the rating
+    assert not service.rating_asked("r1")
+    service.record("r1", "bot", "Bạn chấm mấy điểm?", data={"buttons": [
+        {"title": str(i), "payload": '/rate{"rating":"%d"}' % i} for i in range(1, 6)]})
+    assert service.rating_asked("r1")  # asked, even if never answered
+    assert not service.rating_asked("r2")
+    service.rate("r2", 4, "Lan")  # rated (by a button the transcript lost): asked too
+    assert service.rating_asked("r2")

@@ -32,12 +32,22 @@ def test_a_typed_5_after_the_rating_question_is_the_5_button():
     assert [(e["entity"], e["value"]) for e in message.get("entities")] == [("rating", "5")]
     assert [r["name"] for r in message.get("intent_ranking")] == ["rate", "inform", "faq"]
     assert message.get("text") == "5 sao"  # the customer's words are kept
+    # The form learns that these words answered (and are no detail of a complaint).
+    assert message.get("button_answer") == {"title": "5", "payload": '/rate{"rating":"5"}'}
+    assert "button_answer" in message.as_dict(only_output_properties=True)
+
+
+def test_a_rating_with_a_reason_after_it():
+    tracker = tracker_after(BotUttered("How would you rate?", data={"buttons": RATING_BUTTONS}))
+    message = read("2/5, took too long", tracker)
+    assert [(e["entity"], e["value"]) for e in message.get("entities")] == [("rating", "2")]
 
 
 def test_not_an_answer_keeps_the_classifier_guess():
     tracker = tracker_after(BotUttered("Bạn chấm mấy điểm?", data={"buttons": RATING_BUTTONS}))
     message = read("phí ship đi Hà Nội bao nhiêu", tracker, intent="faq")
     assert message.get("intent")["name"] == "faq" and message.get("entities") == []
+    assert message.get("button_answer") is None
 
 
 def test_only_the_question_just_asked_counts():
