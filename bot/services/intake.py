@@ -69,7 +69,8 @@ def is_digression(requested_slot: Optional[str], intent: Optional[str], confiden
         # Any words are a description, except a question that names no problem ("sp bảo hành bao lâu v shop").
         return asks_a_question(intent, text) and classify_category(text) is None
     if asks_a_question(intent, text):
-        return True
+        # ...unless it answers the question asked as well: "hàng bị vỡ thì đổi được không?" to "what went wrong?".
+        return not (requested_slot == "complaint_category" and classify_category(text))
     if intent == ESCALATE_INTENT and requested_slot in _TICKET_CHECK_SLOTS:
         # "KN-000123 chưa ai xử lý" while checking a ticket: the customer wants
         # more than its status, even though the message carries the code.
@@ -127,8 +128,10 @@ def adds_detail(requested_slot: Optional[str], text: str, intent: Optional[str])
     unplaced = intent == _UNPLACED and requested_slot in _LATE_STEPS
     if intent not in _DETAIL_INTENTS and not category and not unplaced:
         return False
-    if looks_like_question(text) and intent not in _DETAIL_INTENTS:
-        return False  # asked, not told: answered (an FAQ) or left to the question's own reading
+    if intent == "faq" and looks_like_question(text):
+        # Asked, not told ("how long does a refund take?" names a problem, yet asks). Words the classifier could
+        # not place stay a detail even when put as a question: "đóng gói kiểu gì vậy???" is anger, not a query.
+        return False
     if len(words(text)) < MIN_DETAIL_WORDS:
         return False
     if parse_order_number(text).number or parse_ticket_code(text) or parse_contact(text):

@@ -30,7 +30,8 @@ def test_a_question_is_answered_even_when_it_names_a_problem():
     # At the description, only a question that names no problem leaves it.
     assert is_digression("complaint_description", "faq", 1.0, "sp bảo hành bao lâu v shop")
     assert not is_digression("complaint_description", "faq", 0.9, "sao hàng lại bị vỡ vậy?")
-    # A question carrying an order number or a phone still answers the form.
+    # A question that also answers the question asked, or carries an order number or a phone, answers the form.
+    assert not is_digression("complaint_category", "faq", 0.9, "hàng bị vỡ thì đổi được không?")
     assert not is_digression("contact", "faq", 0.9, "gọi 0912345678 được không?")
 
 
@@ -120,7 +121,9 @@ def test_escalate_interrupts_questions_but_not_the_description():
     ("order_number", "mình để quên đâu rồi", "nlu_fallback", False),
     # ...and a question is asked, not told.
     ("contact", "how long does a refund take?", "faq", False),
-    ("contact", "hoàn tiền mất bao lâu vậy shop", "nlu_fallback", False),
+    ("contact", "hoàn tiền mất bao lâu vậy shop", "faq", False),
+    ("contact", "đóng gói kiểu gì vậy???", "nlu_fallback", True),
+    ("contact", "mở hộp ra thì đèn không sáng, bấm nút cũng không", "nlu_fallback", True),
 ])
 def test_a_detail_instead_of_an_answer(step, text, intent, expected):
     assert adds_detail(step, text, intent) is expected
