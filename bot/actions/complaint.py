@@ -182,7 +182,9 @@ class ValidateComplaintForm(InterruptibleFormValidation):
         found = classify_category(tu.latest_text(tracker))
         if found:
             return {"complaint_category": found}
-        if requested == "complaint_category" and not _says_something_else(tracker):
+        # Another order number is no bad answer: the switch is offered first. A detail is kept (see the
+        # description) and still counts as no answer here, so that "what went wrong?" is not asked forever.
+        if requested == "complaint_category" and not _other_order(tracker):
             return {"complaint_category": _MALFORMED}
         return {}
 
