@@ -139,9 +139,10 @@ def test_a_typed_5_is_a_rating_not_a_complaint_and_is_asked_once(chat, stack, ti
         ("chào shop", "ok 5 sao", {5}, "vi"),
         ("chao shop", "5 diem nha shop, nv nhiet tinh", {5}, "vi"),
         ("hello", "2/5, took too long", {2}, "en"),
+        ("chào shop", "1 sao, nhưng bạn nhân viên dễ thương", {1}, "vi"),  # a "but" does not undo a score
     ],
     ids=["5-sao", "nam", "rat-hai-long", "te-qua", "no-diacritics", "en-4-stars", "ok-5-sao",
-         "teen-code-with-praise", "en-2-of-5-with-reason"],
+         "teen-code-with-praise", "en-2-of-5-with-reason", "score-but-comment"],
 )
 def test_typed_ratings_are_stored_once(chat, stack, tickets, desk, opener, typed, scores, language):
     c = chat(via_gateway=True)
