@@ -26,13 +26,26 @@ def _fold_char(ch: str) -> str:
     return unicodedata.normalize("NFD", ch)[0]
 
 
+class _FoldTable(dict):
+    """`_fold_char` one character at a time, remembered: str.translate then folds a text at C speed
+    (fold runs on every word the FAQ index and the NLU see)."""
+
+    def __missing__(self, code: int) -> str:
+        value = _fold_char(chr(code))
+        self[code] = value
+        return value
+
+
+_FOLD_TABLE = _FoldTable()
+
+
 def fold(text: Optional[str]) -> str:
     """Lower-case, strip Vietnamese diacritics, map đ to d.
 
     One output character per NFC input character, so offsets found in the
     folded text are valid in the NFC text.
     """
-    return "".join(_fold_char(ch) for ch in nfc(text).lower())
+    return nfc(text).lower().translate(_FOLD_TABLE)
 
 
 def words(text: Optional[str]) -> list[str]:
