@@ -134,14 +134,26 @@ _YES = frozenset((
     "fine", "exactly", "agree", "confirm",
     "dung vay", "dung the", "chinh xac", "chuan xac", "dong y", "da vang", "da dung", "da co", "vang dung",
     "dung ok", "ok dung", "da duoc", "chuan luon", "ok luon", "xac nhan", "yes please", "of course",
-    "that s right", "thats right",
+    "that s right", "thats right", "absolutely", "definitely", "certainly",
+    # "all correct": nothing to change
+    "dung het", "dung ca", "dung tat ca", "chuan het", "ok het", "dung het luon", "all correct", "all good",
+    "all right", "looks good", "looks right", "use", "use it",
 ))
 _NO = frozenset((
     "khong", "ko", "k", "kh", "khg", "hong", "hok", "hem", "sai", "chua", "no", "nope", "nah", "wrong",
     "incorrect", "khong phai", "ko phai", "k phai", "khong dung", "ko dung", "chua dung", "sai bet",
     "khong co", "ko co", "khong can", "ko can", "da khong", "thoi khong", "not really", "no thanks",
-    "not right", "not correct", "that s wrong", "thats wrong",
+    "not right", "not correct", "that s wrong", "thats wrong", "definitely not", "absolutely not",
+    "certainly not", "of course not", "not at all", "mistake", "that s mistake", "isn t right", "isn t correct",
+    "this isn t right", "that isn t right", "none of that right", "none right", "nothing right",
+    # (compared without fillers: "that's a mistake" is "that s mistake", "none of it is right" "none of right")
+    "none of right",
 ))
+# "không chính xác", "chưa ok", "not exactly": a negator before "right" is a no. Not before "được":
+# "ko dc" is as often "it doesn't work" (a detail) as "that won't do".
+_NEGATORS = frozenset("khong ko k kh khg chua hong hok hem not".split())
+_NEGATABLE = frozenset(("chinh xac", "chuan xac", "dung", "dung vay", "ok", "oke", "okay", "chuan", "phai", "dong y",
+                        "correct", "right", "exactly"))
 
 # Words that are each a yes (or each a no): "ok đc", "ừ đúng", "ko ko" are answers however they are put together.
 _YES_WORDS = frozenset(p for p in _YES if " " not in p)
@@ -258,7 +270,10 @@ def _polarity(button: Button) -> Optional[bool]:
 
 def _by_polarity(tokens: List[str], buttons: Sequence[Button]) -> Optional[Button]:
     said = " ".join(tokens)
-    if said in _YES or (tokens and all(t in _YES_WORDS for t in tokens)):
+    rest = tokens[1:]
+    if len(tokens) > 1 and tokens[0] in _NEGATORS and " ".join(rest) in _NEGATABLE:
+        wanted = False
+    elif said in _YES or (tokens and all(t in _YES_WORDS for t in tokens)):
         wanted = True
     elif said in _NO or (tokens and all(t in _NO_WORDS for t in tokens)):
         wanted = False

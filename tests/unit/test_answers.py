@@ -62,6 +62,14 @@ def test_what_is_not_a_rating_is_left_to_the_classifier(text):
     ("ko phải, số đó mình ko dùng nữa", "Dùng số/email khác"),
     ("ok, nhưng gọi sau 6h nhé", None), ("ko, gọi 0912345678 nhé", None), ("ok, số nào cũng được à?", None),
     ("nồi chiên bật ko lên, đèn ko sáng", None), ("ko dc", None),
+    # A negator before "right" is a no, however "right" is said; "all correct" is a yes.
+    ("không chính xác", "Dùng số/email khác"), ("chưa chính xác", "Dùng số/email khác"),
+    ("khong chinh xac", "Dùng số/email khác"), ("ko ok", "Dùng số/email khác"), ("not exactly", "Dùng số/email khác"),
+    ("definitely not", "Dùng số/email khác"), ("absolutely not", "Dùng số/email khác"),
+    ("that's a mistake", "Dùng số/email khác"), ("this isn't right", "Dùng số/email khác"),
+    ("none of that is right", "Dùng số/email khác"),
+    ("absolutely", "Đồng ý"), ("definitely", "Đồng ý"), ("use that number", "Đồng ý"),
+    ("đúng hết, không cần sửa gì", "Đồng ý"), ("all good", "Đồng ý"), ("không sao", None),
 ])
 def test_yes_and_no_follow_the_buttons_meaning(text, expected):
     assert title(text, CONFIRM_PHONE) == expected
