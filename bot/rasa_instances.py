@@ -25,14 +25,20 @@ MAX_DEFAULT_PROCESSES = 4  # each Rasa holds its model (~0.6 GB RSS): more cores
 
 
 def rasa_urls(env: Mapping[str, str]) -> List[str]:
-    """HOTRO_RASA_URLS (comma-separated), else RASA_URL, else this machine's RASA_PORT."""
+    """HOTRO_RASA_URLS (comma-separated), else RASA_URL, else the processes `make run` starts on this machine.
+
+    The last is RASA_PORT, RASA_PORT+1, ... (HOTRO_RASA_PROCESSES of them), so the gateway and the
+    commands that ask Rasa (`python -m bot privacy ...`) find every instance without further settings.
+    """
     from bot.internal_auth import connect_host
 
     listed = [url.strip().rstrip("/") for url in env.get(RASA_URLS_ENV, "").split(",") if url.strip()]
     if listed:
         return listed
-    single = env.get("RASA_URL", "").strip() or f"http://{connect_host(env)}:{env.get('RASA_PORT') or '5005'}"
-    return [single.rstrip("/")]
+    if env.get("RASA_URL", "").strip():
+        return [env["RASA_URL"].strip().rstrip("/")]
+    first = int(env.get("RASA_PORT") or 5005)
+    return [f"http://{connect_host(env)}:{first + n}" for n in range(process_count(env))]
 
 
 def _score(url: str, sender: str) -> int:

@@ -21,12 +21,14 @@ URLS = ["http://10.0.0.1:5005", "http://10.0.0.1:5006", "http://10.0.0.2:5005"]
 SENDERS = [f"web-{n:05d}" for n in range(3000)] + [f"tg-{n}" for n in range(1000)]
 
 
-def test_the_urls_come_from_hotro_rasa_urls_else_rasa_url_else_rasa_port():
+def test_the_urls_come_from_hotro_rasa_urls_else_rasa_url_else_the_local_processes():
     assert rasa_urls({"HOTRO_RASA_URLS": " http://a:1/, http://b:2 ,", "RASA_URL": "http://c:3"}) == \
         ["http://a:1", "http://b:2"]
     assert rasa_urls({"RASA_URL": "http://c:3/"}) == ["http://c:3"]
-    assert rasa_urls({"RASA_PORT": "5099"}) == ["http://127.0.0.1:5099"]
-    assert rasa_urls({}) == ["http://127.0.0.1:5005"]
+    # Nothing set: the processes `make run` starts here (one per core, or HOTRO_RASA_PROCESSES).
+    assert rasa_urls({"RASA_PORT": "5099", "HOTRO_RASA_PROCESSES": "1"}) == ["http://127.0.0.1:5099"]
+    assert rasa_urls({"HOTRO_RASA_PROCESSES": "3"}) == [f"http://127.0.0.1:{port}" for port in (5005, 5006, 5007)]
+    assert len(rasa_urls({})) == process_count({})
 
 
 def test_a_conversation_goes_to_the_same_instance_whatever_the_order_of_the_list():
