@@ -88,14 +88,31 @@ def load_average() -> str:
     return " / ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def measure(target: Target, q: Dict[str, float], say: Callable[[str], None], flood: bool = False) -> Dict[str, dict]:
+def cpu_seconds(pids: List[int]) -> float:
+    """User + system CPU time the processes used so far (/proc/PID/stat), in seconds."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def measure(target: Target, q: Dict[str, float], say: Callable[[str], None], pids: Callable[[], List[int]],
+            flood: bool = False) -> Dict[str, dict]:
+    """`pids`: the bot's server processes, whose CPU time per message is counted in the saturation phase."""
     rows: Dict[str, dict] = {"load_before": load_average()}
     asyncio.run(closed(target, 2, 1, f"warmup-{target.name}"))
     rows["one"] = asyncio.run(closed(target, 1, int(q["rounds_one"]), f"one-{target.name}"))
     say(f"{target.name}: one customer p50 {rows['one']['p50']:.0f} ms p95 {rows['one']['p95']:.0f} ms")
+    cpu_before = cpu_seconds(pids())
     rows["saturation"] = asyncio.run(closed(target, SATURATION_CUSTOMERS, int(q["rounds_sat"]), f"sat-{target.name}"))
+    # Less sensitive than messages/s to what else runs on a shared machine: the cost of a message.
+    rows["saturation"]["cpu_ms"] = (cpu_seconds(pids()) - cpu_before) * 1000 / max(1, rows["saturation"]["messages"])
     say(f"{target.name}: {SATURATION_CUSTOMERS} customers {rows['saturation']['rate']:.1f} msgs/s "
-        f"({rows['saturation']['errors']} errors)")
+        f"({rows['saturation']['errors']} errors), {rows['saturation']['cpu_ms']:.1f} ms CPU per message")
     rows["open"] = asyncio.run(open_load(target, OPEN_RATE, q["arrivals_for"], q["steady_from"], q["think"],
                                          f"open-{target.name}"))
     say(f"{target.name}: open load {rows['open']['rate']:.1f} msgs/s p50 {rows['open']['p50']:.0f} "
@@ -123,7 +140,7 @@ def run_stock(env: Dict[str, str], workdir: Path, q, say) -> dict:
     bot = StockBot(ensure_trained(env, say), free_port(), env, workdir / "logs" / "stock.log").start()
     try:
         target = Target("stock", [bot.url], lambda n: STOCK_CONVERSATION)
-        result = measure(target, q, say)
+        result = measure(target, q, say, lambda: [bot.process.pid])
         result["memory"] = {"Rasa": (proc_kb(bot.process.pid, "VmRSS"), proc_kb(bot.process.pid, "VmHWM"))}
     finally:
         bot.stop()
@@ -146,8 +163,11 @@ def run_hotro(env: Dict[str, str], workdir: Path, q, say) -> dict:
         # Customers reach the bot through the gateway (limits, transcript, ownership); Rasa alone shows what that
         # costs. Each path talks with customers of its own: a conversation carried on from the other path would
         # have a longer history and repeat complaints, and cost more.
-        result["gateway"] = measure(Target("gateway", [stack.gateway_url], script, forwarded=True), q, say, flood=True)
-        result["rasa"] = measure(Target("rasa", stack.rasa_urls, script, headers=gateway_headers(stack.env)), q, say)
+        pids = lambda: [p.pid for p in stack.processes]  # noqa: E731 - Rasa, the action server and the gateway
+        result["gateway"] = measure(Target("gateway", [stack.gateway_url], script, forwarded=True), q, say, pids,
+                                    flood=True)
+        result["rasa"] = measure(Target("rasa", stack.rasa_urls, script, headers=gateway_headers(stack.env)), q, say,
+                                 pids)
         result["memory"] = {stack.names[p.pid]: (proc_kb(p.pid, "VmRSS"), proc_kb(p.pid, "VmHWM"))
                             for p in stack.processes}
     finally:
@@ -182,6 +202,7 @@ def _ratio(value: float, reference: float) -> str:
 def report(context: dict, stock: dict, hotro: dict, q) -> str:
     gateway, rasa = hotro["gateway"], hotro["rasa"]
     sat = lambda rows: rows["saturation"]["rate"]  # noqa: E731
+    cpu = lambda rows: rows["saturation"]["cpu_ms"]  # noqa: E731
     ratio = sat(gateway) / sat(stock)
     open_gw, flood = gateway["open"], gateway["flood"]
     verdict = lambda ok: "**met**" if ok else "**not met**"  # noqa: E731
@@ -202,6 +223,8 @@ def report(context: dict, stock: dict, hotro: dict, q) -> str:
         "|---|---:|---:|---:|---:|---:|",
         f"| saturation, {SATURATION_CUSTOMERS} customers at once: messages/s | {sat(stock):.1f} | {sat(gateway):.1f} | "
         f"**{ratio:.2f}×** | {sat(rasa):.1f} | {sat(rasa) / sat(stock):.2f}× |",
+        f"| CPU time per message at saturation, all the bot's processes: ms | {cpu(stock):.1f} | {cpu(gateway):.1f} | "
+        f"{_ratio(cpu(stock), cpu(gateway))} | {cpu(rasa):.1f} | {_ratio(cpu(stock), cpu(rasa))} |",
     ]
     for phase, label, keys in (("one", "one customer", ("p50", "p95")),
                                ("open", f"open load, {OPEN_RATE:.0f} messages/s offered", ("p50", "p95", "p99"))):
@@ -262,6 +285,8 @@ def report(context: dict, stock: dict, hotro: dict, q) -> str:
         "proxy), so the default per-client limits apply as in production; so does the flooder's single address.",
         "- Against Rasa directly the load generator picks each conversation's Rasa process as the gateway does.",
         "- Latency is per message, from request to the full reply. Load generator, bots and database share the machine.",
+        "- CPU time per message: the user and system time the bot's server processes used during the saturation phase "
+        "(/proc), divided by the messages answered; less disturbed by other work on the machine than messages/s.",
         "",
         "Reproduce: `make bench` (builds the stock bot the first time, about 3 minutes; then about 10 minutes). "
         "FAQ at scale: bench/faq-scale.md (`make faq-bench`, run by `make bench` first).",

@@ -24,11 +24,13 @@ RASA_PROCESSES_ENV = "HOTRO_RASA_PROCESSES"
 MAX_DEFAULT_PROCESSES = 4  # each Rasa holds its model (~0.6 GB RSS): more cores than this rarely pay for it
 
 
-def rasa_urls(env: Mapping[str, str]) -> List[str]:
-    """HOTRO_RASA_URLS (comma-separated), else RASA_URL, else the processes `make run` starts on this machine.
+def rasa_urls(env: Mapping[str, str], local_processes: bool = False) -> List[str]:
+    """HOTRO_RASA_URLS (comma-separated), else RASA_URL, else RASA_PORT on this machine.
 
-    The last is RASA_PORT, RASA_PORT+1, ... (HOTRO_RASA_PROCESSES of them), so the gateway and the
-    commands that ask Rasa (`python -m bot privacy ...`) find every instance without further settings.
+    `local_processes`: without either setting, the processes `make run` starts here instead (RASA_PORT,
+    RASA_PORT+1, ..., HOTRO_RASA_PROCESSES of them), in the order it gives them to its gateway: for the
+    commands that ask a running `make run`'s Rasa something (`python -m bot privacy ...`). A gateway keeps
+    the single default, so one started beside a single Rasa (systemd) never looks for more.
     """
     from bot.internal_auth import connect_host
 
@@ -38,7 +40,8 @@ def rasa_urls(env: Mapping[str, str]) -> List[str]:
     if env.get("RASA_URL", "").strip():
         return [env["RASA_URL"].strip().rstrip("/")]
     first = int(env.get("RASA_PORT") or 5005)
-    return [f"http://{connect_host(env)}:{first + n}" for n in range(process_count(env))]
+    count = process_count(env) if local_processes else 1
+    return [f"http://{connect_host(env)}:{first + n}" for n in range(count)]
 
 
 def _score(url: str, sender: str) -> int:

@@ -179,4 +179,4 @@ def rasa_settings(env: Mapping[str, str]) -> tuple:
     from bot.rasa_endpoints import tracker_store_url
     from bot.rasa_instances import rasa_urls
 
-    return tracker_store_url(env), rasa_urls(env), env.get("RASA_TOKEN", "")
+    return tracker_store_url(env), rasa_urls(env, local_processes=True), env.get("RASA_TOKEN", "")

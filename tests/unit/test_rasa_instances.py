@@ -21,14 +21,25 @@ URLS = ["http://10.0.0.1:5005", "http://10.0.0.1:5006", "http://10.0.0.2:5005"]
 SENDERS = [f"web-{n:05d}" for n in range(3000)] + [f"tg-{n}" for n in range(1000)]
 
 
-def test_the_urls_come_from_hotro_rasa_urls_else_rasa_url_else_the_local_processes():
+def test_the_urls_come_from_hotro_rasa_urls_else_rasa_url_else_rasa_port():
     assert rasa_urls({"HOTRO_RASA_URLS": " http://a:1/, http://b:2 ,", "RASA_URL": "http://c:3"}) == \
         ["http://a:1", "http://b:2"]
     assert rasa_urls({"RASA_URL": "http://c:3/"}) == ["http://c:3"]
-    # Nothing set: the processes `make run` starts here (one per core, or HOTRO_RASA_PROCESSES).
-    assert rasa_urls({"RASA_PORT": "5099", "HOTRO_RASA_PROCESSES": "1"}) == ["http://127.0.0.1:5099"]
-    assert rasa_urls({"HOTRO_RASA_PROCESSES": "3"}) == [f"http://127.0.0.1:{port}" for port in (5005, 5006, 5007)]
-    assert len(rasa_urls({})) == process_count({})
+    # A gateway started on its own (systemd, beside one Rasa) looks for no other process.
+    assert rasa_urls({"RASA_PORT": "5099", "HOTRO_RASA_PROCESSES": "3"}) == ["http://127.0.0.1:5099"]
+    assert rasa_urls({}) == ["http://127.0.0.1:5005"]
+
+
+def test_commands_find_the_processes_make_run_starts_and_route_as_its_gateway_does():
+    env = {"RASA_PORT": "5099", "HOTRO_RASA_PROCESSES": "3"}
+    assert rasa_urls(env, local_processes=True) == [f"http://127.0.0.1:{port}" for port in (5099, 5100, 5101)]
+    assert len(rasa_urls({}, local_processes=True)) == process_count({})
+    assert rasa_urls({"RASA_URL": "http://c:3"}, local_processes=True) == ["http://c:3"]
+    # make run gives its gateway exactly these addresses (Stack.rasa_urls): the same conversation, the same one.
+    from bot.runner import Stack
+
+    stack = Stack(5099, 0, None, {}, None, more_rasa_ports=[5100, 5101])
+    assert stack.rasa_urls == rasa_urls(env, local_processes=True)
 
 
 def test_a_conversation_goes_to_the_same_instance_whatever_the_order_of_the_list():
