@@ -11,6 +11,11 @@ scheduler, which builds a task graph, orders it and tracks dependents for a doze
 ever run one after the other: a fifth of Rasa's CPU under load (py-spy, issue 11).
 SequentialGraphRunner runs the same nodes with the same inputs in dependency order, in a plain loop.
 
+Every call to the action server (several per message) went through EndpointConfig.request, which
+opens a new aiohttp session and a new TCP connection and closes both afterwards: a fifth of Rasa's
+CPU. `_kept_session` keeps one session per endpoint (per event loop) with keep-alive connections;
+idle ones are dropped after 2 s, before Sanic's 5 s keep-alive ends them from the other side.
+
 Loading the model took about half of Rasa's start (7 of 13 s of CPU), so half of the time a
 crashed Rasa stays away (bot/supervisor.py): skops, which reads the NLU classifier, names ~760
 numpy and scipy ufuncs when first imported, and for each one tries every loaded module (~4,000
@@ -108,6 +113,41 @@ class SequentialGraphRunner(DaskGraphRunner):
                 place(target, ())
             cache[targets] = order
         return cache[targets]
+
+
+KEEPALIVE_SECONDS = 2.0  # below the action server's (Sanic's) KEEP_ALIVE_TIMEOUT of 5 s
+
+
+class _KeptSession:
+    """What EndpointConfig.session() returned (a context manager giving a session) without closing it on exit."""
+
+    def __init__(self, session):
+        self._session = session
+
+    async def __aenter__(self):
+        return self._session
+
+    async def __aexit__(self, *_exc) -> bool:
+        return False
+
+
+def _kept_session(self) -> _KeptSession:
+    """EndpointConfig.session, kept open: the same headers, authentication and timeout, built once per loop."""
+    import asyncio
+
+    import aiohttp
+    from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT
+
+    loop = asyncio.get_running_loop()
+    kept = self.__dict__.get("_hotro_session")
+    if kept is None or kept[0] is not loop or kept[1].closed:
+        auth = (aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
+                if self.basic_auth else None)
+        session = aiohttp.ClientSession(
+            headers=self.headers, auth=auth, timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+            connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_SECONDS))
+        kept = self.__dict__["_hotro_session"] = (loop, session)
+    return _KeptSession(kept[1])
 
 
 _MISSING = object()
@@ -211,7 +251,10 @@ class _PatchSkopsOnImport(importlib.abc.MetaPathFinder):
 def apply() -> None:
     import rasa.core.processor
 
+    from rasa.utils.endpoints import EndpointConfig
+
     RemoteAction._validate_action_result = _validate_action_result
+    EndpointConfig.session = _kept_session
     # The processor names the runner class when it loads the model (after our channel is imported).
     rasa.core.processor.DaskGraphRunner = SequentialGraphRunner
     loaded = sys.modules.get(_PatchSkopsOnImport.MODULE)

@@ -129,6 +129,8 @@ def test_rasa_loads_models_with_the_sequential_runner():
 # upgrade that changes any of it fails here: read the new code, check the speed-up still gives the same
 # answers (and these tests still pass for the right reason), then record the new fingerprints.
 PATCHED = {
+    "rasa.utils.endpoints.EndpointConfig.session": "f6136492eac7ede3",
+    "rasa.utils.endpoints.EndpointConfig.request": "bc49eb77a158ac1e",
     "rasa.core.actions.action.RemoteAction._validate_action_result": "24da0f6bdeb2d44f",
     "rasa.core.actions.action.RemoteAction.action_response_format_spec": "6f492274727ebb10",
     "rasa.core.processor.MessageProcessor._load_model": "dc5cda8c01f32977",
@@ -163,3 +165,47 @@ def test_the_rasa_code_the_speedups_depend_on_is_unchanged(dotted):
 
     assert (rasa.__version__, _fingerprint(dotted)) == ("3.6.21", PATCHED[dotted]), (
         f"{dotted} changed in Rasa {rasa.__version__}: re-check bot/rasa_speedups.py against it")
+
+
+# -- calls to the action server -------------------------------------------------------------------
+
+def test_calls_to_an_endpoint_keep_one_connection_and_behave_as_before():
+    import asyncio
+
+    from aiohttp import web
+    from rasa.utils.endpoints import ClientResponseError, EndpointConfig
+
+    from tests.serving import serve
+
+    rasa_speedups.apply()
+    seen = []
+
+    async def answer(request: web.Request) -> web.Response:
+        seen.append((request.transport.get_extra_info("peername")[1], request.headers.get("X-Secret"),
+                     request.query.get("token"), await request.json()))
+        if request.path == "/fail":
+            return web.json_response({"error": "no"}, status=500)
+        return web.json_response({"events": [], "echo": (await request.json())["n"]})
+
+    async def main():
+        app = web.Application()
+        app.router.add_post("/webhook", answer)
+        app.router.add_post("/fail", answer)
+        runner, base = await serve(app)
+        endpoint = EndpointConfig(f"{base}/webhook", headers={"X-Secret": "s"}, token="t")
+        failing = EndpointConfig(f"{base}/fail")
+        try:
+            replies = [await endpoint.request(json={"n": n}, method="post") for n in range(3)]
+            with pytest.raises(ClientResponseError) as failed:
+                await failing.request(json={"n": 9}, method="post")
+            return replies, failed.value
+        finally:
+            for kept in (endpoint, failing):
+                await kept.__dict__["_hotro_session"][1].close()
+            await runner.cleanup()
+
+    replies, failure = asyncio.run(main())
+    assert replies == [{"events": [], "echo": n} for n in range(3)]
+    assert [(secret, token, body) for _, secret, token, body in seen[:3]] == [("s", "t", {"n": n}) for n in range(3)]
+    assert len({port for port, *_ in seen[:3]}) == 1  # one connection for the three calls
+    assert failure.status == 500  # errors reach Rasa's action code as before (it turns them into its own)
