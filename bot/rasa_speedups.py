@@ -15,6 +15,9 @@ Every call to the action server (several per message) went through EndpointConfi
 opens a new aiohttp session and a new TCP connection and closes both afterwards: a fifth of Rasa's
 CPU. `_kept_session` keeps one session per endpoint (per event loop) with keep-alive connections;
 idle ones are dropped after 2 s, before Sanic's 5 s keep-alive ends them from the other side.
+The same session encodes the request body (the tracker and Rasa's whole domain, ~35 KB, on every
+call) with ujson, which Rasa already depends on: 7 times faster than json.dumps, and it decodes to
+the same values; anything ujson refuses is encoded by json.dumps as before.
 
 Loading the model took about half of Rasa's start (7 of 13 s of CPU), so half of the time a
 crashed Rasa stays away (bot/supervisor.py): skops, which reads the NLU classifier, names ~760
@@ -131,6 +134,17 @@ class _KeptSession:
         return False
 
 
+def _json_dumps(value: Any) -> str:
+    import json
+
+    import ujson
+
+    try:
+        return ujson.dumps(value)
+    except (TypeError, ValueError, OverflowError):  # NaN, huge integers, objects: json.dumps's answer, or its error
+        return json.dumps(value)
+
+
 def _kept_session(self) -> _KeptSession:
     """EndpointConfig.session, kept open: the same headers, authentication and timeout, built once per loop."""
     import asyncio
@@ -145,7 +159,7 @@ def _kept_session(self) -> _KeptSession:
                 if self.basic_auth else None)
         session = aiohttp.ClientSession(
             headers=self.headers, auth=auth, timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
-            connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_SECONDS))
+            connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_SECONDS), json_serialize=_json_dumps)
         kept = self.__dict__["_hotro_session"] = (loop, session)
     return _KeptSession(kept[1])
 

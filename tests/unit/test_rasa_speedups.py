@@ -209,3 +209,30 @@ def test_calls_to_an_endpoint_keep_one_connection_and_behave_as_before():
     assert [(secret, token, body) for _, secret, token, body in seen[:3]] == [("s", "t", {"n": n}) for n in range(3)]
     assert len({port for port, *_ in seen[:3]}) == 1  # one connection for the three calls
     assert failure.status == 500  # errors reach Rasa's action code as before (it turns them into its own)
+
+
+def test_action_calls_are_encoded_to_the_same_json_values():
+    """The domain and a tracker as Rasa sends them decode to what json.dumps gave; what ujson refuses falls back."""
+    import json
+
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
+
+    from bot.config import ROOT
+
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    tracker = DialogueStateTracker.from_events("khách/1", [
+        ActionExecuted("action_listen"),
+        UserUttered("tôi muốn khiếu nại đơn DH100002 \"gấp\" 😡 \\ / </script>",
+                    {"name": "complain", "confidence": 0.9876543210123}, metadata={"language": "vi"}),
+        SlotSet("order_number", "DH100002"), SlotSet("score", 1e-7), SlotSet("big", 2 ** 53 + 1),
+        BotUttered("Mình đã tìm thấy đơn", {"buttons": [{"title": "Có", "payload": "/affirm"}]}),
+    ], slots=domain.slots)
+    body = {"next_action": "validate_complaint_form", "sender_id": tracker.sender_id,
+            "tracker": tracker.current_state(EventVerbosity.ALL), "domain": domain.as_dict(), "version": "3.6.21"}
+    assert json.loads(rasa_speedups._json_dumps(body)) == json.loads(json.dumps(body))
+    assert rasa_speedups._json_dumps({"x": float("inf")}).replace(" ", "") == '{"x":Infinity}'  # as json.dumps
+    assert json.loads(rasa_speedups._json_dumps({"x": 10 ** 30})) == {"x": 10 ** 30}
+    with pytest.raises(TypeError):
+        rasa_speedups._json_dumps({"x": object()})
