@@ -62,12 +62,12 @@ def health(stack) -> dict:
         return json.load(response)
 
 
-def senders_on_each(stack, count: int = 2) -> dict:
-    """`count` conversation ids for each instance."""
+def senders_on_each(stack, count: int, tag: str) -> dict:
+    """`count` new conversation ids for each instance."""
     chosen = {url: [] for url in stack.rasa_urls}
     n = 0
     while any(len(ids) < count for ids in chosen.values()):
-        sender = f"two-{os.getpid()}-{n}"
+        sender = f"{tag}-{os.getpid()}-{n}"
         ids = chosen[instance_for(stack.rasa_urls, sender)]
         if len(ids) < count:
             ids.append(sender)
@@ -76,7 +76,7 @@ def senders_on_each(stack, count: int = 2) -> dict:
 
 
 def test_every_message_of_a_conversation_reaches_the_instance_it_hashes_to(two_rasa):
-    chosen = senders_on_each(two_rasa)
+    chosen = senders_on_each(two_rasa, 2, "hash")
     for text, expected in STEPS:  # the conversations interleave, as customers do
         for ids in chosen.values():
             for sender in ids:
@@ -94,7 +94,7 @@ def test_every_message_of_a_conversation_reaches_the_instance_it_hashes_to(two_r
 def test_one_instance_down_is_restarted_and_the_other_keeps_answering(two_rasa):
     supervisor = two_rasa.supervise()
     try:
-        chosen = senders_on_each(two_rasa, 1)
+        chosen = senders_on_each(two_rasa, 1, "down")
         first, second = (chosen[url][0] for url in two_rasa.rasa_urls)
         victim = next(p for p in two_rasa.processes if two_rasa.names[p.pid] == "rasa-2")
         os.kill(victim.pid, signal.SIGKILL)
