@@ -59,7 +59,7 @@ LIVE_RESOURCES = ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_URL", "TELEGRAM_STAFF_
 def phases(quick: bool) -> Dict[str, float]:
     if quick:
         return {"rounds_one": 2, "rounds_sat": 1, "arrivals_for": 25.0, "steady_from": 8.0, "think": 1.5}
-    return {"rounds_one": 3, "rounds_sat": 2, "arrivals_for": 50.0, "steady_from": 15.0, "think": 2.0}
+    return {"rounds_one": 3, "rounds_sat": 4, "arrivals_for": 50.0, "steady_from": 15.0, "think": 2.0}
 
 
 def proc_kb(pid: int, field: str) -> float:
