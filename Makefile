@@ -133,7 +133,7 @@ bench: $(STAMPS)/venv $(MODEL) faq-bench
 faq-bench: $(STAMPS)/venv
 	$(PY) -m bench.faq_scale
 
-# The production configuration for SOAK_MINUTES (10) at SOAK_RATE messages/s (12) while processes are
+# The production configuration for SOAK_MINUTES (10) at SOAK_RATE messages/s (12) from SOAK_CUSTOMERS (48) while processes are
 # killed (bench/soak.py). PostgreSQL: the machine's, at 127.0.0.1:5432 with trust auth (SOAK_POSTGRES_URL),
 # a throwaway database. Redis: a redis-server of its own on a free port, since it gets killed.
 # SOAK_FAULTS=rasa,gateway and a shorter SOAK_MINUTES for a quick run (written to var/soak.md).

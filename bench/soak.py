@@ -13,8 +13,8 @@ Everything runs on 127.0.0.1, started here and stopped at the end:
   gateways → Rasa, Rasa → action servers;
 - the fake Telegram Bot API (tests/telegram_api.py): gateway 1 polls it, gateway 2 only sends.
 
-Customers file whole complaints at SOAK_RATE messages/s in all (default 12) over the REST webhook,
-the widget's WebSocket and Telegram, answering whatever the bot asks, and saying it again after an
+SOAK_CUSTOMERS customers (default 48) file whole complaints at SOAK_RATE messages/s in all (default 12)
+over the REST webhook, the widget's WebSocket and Telegram, answering whatever the bot asks, and saying it again after an
 apology or an error, as people do. Faults, one at a time at known times: an action server, a Rasa,
 a gateway killed with -9 (each restarted by the supervisor), Redis killed and started again 5 s
 later, every PostgreSQL connection of the database terminated.
@@ -109,6 +109,7 @@ class Log:
         self.events: List[Tuple[float, str]] = []  # (soak time, what the supervisor or the soak did)
         self.failed_opens: Counter = Counter()  # widget chats that could not be opened, by error
         self.loads: List[float] = []  # the machine's 1-minute load average, every 15 s
+        self.customers = 0  # talking at once
 
     def now(self) -> float:
         return time.monotonic() - self.began
@@ -563,7 +564,12 @@ async def drive(system: System, log: Log, telegram: FakeTelegram, faults: List[F
     connector = aiohttp.TCPConnector(limit=200, force_close=False)
     async with aiohttp.ClientSession(connector=connector) as http:
         customers: List[Customer] = []
-        counts = {"rest": 10, "web": 10, "telegram": 8}
+        # Each customer waits for the answer before the next message (people do): enough of them that the
+        # pacer, not the customers, sets the rate while answers take a few seconds under faults.
+        total = int(os.environ.get("SOAK_CUSTOMERS") or 48)
+        counts = {"rest": total * 10 // 28, "web": total * 10 // 28}
+        counts["telegram"] = total - counts["rest"] - counts["web"]
+        log.customers = total
         for n in range(counts["rest"]):
             customers.append(RestCustomer(n, log, pacer, stop, front=system.front, http=http))
         for n in range(counts["web"]):
@@ -740,7 +746,8 @@ def report(log: Log, faults: List[Fault], seconds: float, rate: float, audit_res
         f"`make soak` on {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M')} UTC, {platform.node()} "
         f"({os.cpu_count()} CPUs, shared with other work: load average {statistics.mean(log.loads or [0]):.1f} "
         f"on average, {max(log.loads or [0]):.1f} at most): {total_minutes:.0f} minutes, "
-        f"{len(records)} customer messages ({sent_rate:.1f}/s offered at {rate:g}/s), "
+        f"{len(records)} customer messages ({sent_rate:.1f}/s sent, paced at up to {rate:g}/s, by "
+        f"{log.customers} customers at once, each waiting for the answer), "
         f"{len(log.complaints)} complaints started, over REST, the widget's WebSocket and Telegram.",
         "",
         "PostgreSQL (a throwaway database on the machine's server) for everything; a Redis of its own "

@@ -6,6 +6,7 @@ diacritics are gone ("bi vo", not "vo", which is also "vợ" and "vô").
 """
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 from bot.text import contains_any, contains_phrase, fold
@@ -87,6 +88,20 @@ _KEYWORDS = {
     ),
 }
 
+# What a fixed phrase cannot list: the same complaint with words in between or a teen-code "no"
+# ("giao hàng chậm", "ship gì mà chậm", "bật ko lên"). On folded text.
+_NOT = r"(?:khong|ko|k|kg|kh|khg|hong|hok|chang|cha)"
+_PATTERNS = {
+    "late_delivery": (
+        re.compile(r"(?<!\w)(?:giao|ship|van chuyen|gui)(?: \w+){0,3} (?:cham|tre)(?!\w)"),
+    ),
+    "damaged": (
+        re.compile(rf"(?<!\w)(?:bat|mo|khoi dong|sac|bam) {_NOT} (?:len|duoc|dc|vao)(?!\w)"),
+        re.compile(rf"(?<!\w)(?:den|man hinh|loa|nut|pin) {_NOT} (?:sang|len|keu|an|chay|vao dien)(?!\w)"),
+        re.compile(rf"(?<!\w){_NOT} (?:hoat dong|chay|len nguon|xai duoc|xai dc|dung duoc|dung dc)(?!\w)"),
+    ),
+}
+
 
 def classify_category(text: Optional[str]) -> Optional[str]:
     """The category a free-text problem description points to, or None."""
@@ -97,9 +112,9 @@ def classify_category(text: Optional[str]) -> Optional[str]:
         return folded.strip()
     scores = {}
     for category, phrases in _KEYWORDS.items():
-        if not contains_any(folded, phrases):
-            continue
-        hits = sum(1 for p in phrases if contains_phrase(folded, p))
+        hits = sum(1 for p in _PATTERNS.get(category, ()) if p.search(folded))
+        if contains_any(folded, phrases):
+            hits += sum(1 for p in phrases if contains_phrase(folded, p))
         if hits:
             scores[category] = hits
     if not scores:

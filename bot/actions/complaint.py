@@ -59,6 +59,8 @@ def _look_up(number: str, dispatcher) -> Optional[Dict[Text, Any]]:
 
 def _adds_detail(tracker: Tracker) -> bool:
     """The latest message tells more about the problem instead of answering the question asked."""
+    if tu.answered_a_button(tracker):
+        return False  # "cái thứ hai", a title typed out: an answer, however many words
     intent, _ = tu.latest_intent(tracker)
     return intake.adds_detail(tracker.get_slot("requested_slot"), tu.latest_text(tracker), intent)
 
@@ -69,6 +71,12 @@ def _other_order(tracker: Tracker) -> Optional[str]:
     if current in (None, UNKNOWN_ORDER) or tracker.get_slot("requested_slot") == "complaint_confirmed":
         return None
     return intake.new_order_number(tu.latest_text(tracker), current)
+
+
+def _says_something_else(tracker: Tracker) -> bool:
+    """Not an answer to the question asked, nor a bad one: another order number (the switch is offered)
+    or a detail of the problem (added to the description). Never counted as a failed answer."""
+    return bool(_other_order(tracker)) or _adds_detail(tracker)
 
 
 class ValidateComplaintForm(InterruptibleFormValidation):
@@ -95,7 +103,7 @@ class ValidateComplaintForm(InterruptibleFormValidation):
         parsed = parse_order_number(text, expecting=asking)
         if parsed.number:
             return {"order_number": parsed.number}
-        if not asking or _adds_detail(tracker):
+        if not asking or _says_something_else(tracker):
             return {}
         intent, _ = tu.latest_intent(tracker)
         if intent == "deny":
@@ -174,7 +182,9 @@ class ValidateComplaintForm(InterruptibleFormValidation):
         found = classify_category(tu.latest_text(tracker))
         if found:
             return {"complaint_category": found}
-        if requested == "complaint_category":
+        # Another order number is no bad answer: the switch is offered first. A detail is kept (see the
+        # description) and still counts as no answer here, so that "what went wrong?" is not asked forever.
+        if requested == "complaint_category" and not _other_order(tracker):
             return {"complaint_category": _MALFORMED}
         return {}
 
@@ -229,7 +239,7 @@ class ValidateComplaintForm(InterruptibleFormValidation):
             return {"contact": contact.value} if contact and not tracker.get_slot("contact") else {}
         if contact:
             return {"contact": contact.value}
-        if requested != "contact" or _other_order(tracker) or _adds_detail(tracker):
+        if requested != "contact" or _says_something_else(tracker):
             return {}
         intent, _ = tu.latest_intent(tracker)
         order_phone = tracker.get_slot("order_phone")

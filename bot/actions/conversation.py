@@ -122,6 +122,30 @@ class ActionCapabilities(Action):
         return []
 
 
+def _conversations() -> ConversationService:
+    return ConversationService(session_factory(registry.settings().database_url))
+
+
+class ActionHandBack(Action):
+    """A person handed the chat back: the bot says it is here again and asks for a rating, once per chat.
+
+    A second hand-back (or a chat that already rated) gets no second question; a
+    database that does not answer costs the question, not the conversation.
+    """
+
+    def name(self) -> Text:
+        return "action_hand_back"
+
+    async def run(self, dispatcher, tracker, domain) -> List[EventType]:
+        try:
+            asked = _conversations().rating_asked(tracker.sender_id)
+        except Exception:
+            logger.exception("could not check whether a rating was asked")
+            asked = True
+        dispatcher.utter_message(response="utter_handback" if asked else "utter_handback_ask_rating")
+        return []
+
+
 class ActionStoreRating(Action):
     """The 1-5 rating after a person handed the chat back (CSAT)."""
 
@@ -131,7 +155,7 @@ class ActionStoreRating(Action):
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
         try:
             score = int(str(tu.latest_entity(tracker, "rating")))
-            conversations = ConversationService(session_factory(registry.settings().database_url))
+            conversations = _conversations()
             conversations.rate(tracker.sender_id, score, conversations.last_agent(tracker.sender_id))
         except (TypeError, ValueError):
             dispatcher.utter_message(response="utter_how_can_help")

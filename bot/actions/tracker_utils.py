@@ -25,6 +25,11 @@ def latest_intent(tracker: Tracker) -> tuple[Optional[str], float]:
     return intent.get("name"), float(intent.get("confidence") or 0.0)
 
 
+def answered_a_button(tracker: Tracker) -> bool:
+    """The latest message was typed words read as one of the buttons just offered (bot/nlu/answers.py)."""
+    return bool(tracker.latest_message.get("button_answer"))
+
+
 def latest_entity(tracker: Tracker, name: str) -> Optional[Any]:
     for entity in tracker.latest_message.get("entities") or []:
         if entity.get("entity") == name:

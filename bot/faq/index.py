@@ -35,7 +35,7 @@ from sklearn.linear_model import LogisticRegression
 
 from bot.faq.lexicon import concept_text
 from bot.faq.loader import FaqEntry
-from bot.text import fold, nfc
+from bot.text import fold
 
 # Blend weights, classifier share and softmax temperature: chosen by the
 # cross-validation on the example questions (`python -m bot faq cv`) together
@@ -85,22 +85,6 @@ def word_features(text: str) -> List[str]:
     return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]
 
 
-class _FoldTable(dict):
-    """`fold` one character at a time, remembered: str.translate then folds a text at C speed."""
-
-    def __missing__(self, code: int) -> str:
-        value = fold(chr(code))
-        self[code] = value
-        return value
-
-
-_FOLD_TABLE = _FoldTable()
-
-
-def fast_fold(text: str) -> str:
-    return nfc(text).lower().translate(_FOLD_TABLE)
-
-
 def _word_char_grams(token: str) -> List[str]:
     padded = f" {token} "
     size = len(padded)
@@ -108,7 +92,7 @@ def _word_char_grams(token: str) -> List[str]:
 
 
 def char_features(text: str) -> List[str]:
-    return [gram for token in _WORD.findall(fast_fold(text)) for gram in _word_char_grams(token)]
+    return [gram for token in _WORD.findall(fold(text)) for gram in _word_char_grams(token)]
 
 
 _EMPTY = np.zeros(0, dtype=np.int64)
@@ -152,7 +136,7 @@ class _Features:
         found = self._texts.get(text)
         if found is None:
             words = self._ids(self.words, word_features(text), grow)
-            tokens = [self._token_ids(t, grow) for t in _WORD.findall(fast_fold(text))]
+            tokens = [self._token_ids(t, grow) for t in _WORD.findall(fold(text))]
             found = (words, np.concatenate(tokens) if tokens else _EMPTY)
             if grow:
                 self._texts[text] = found
@@ -182,13 +166,18 @@ class _Space:
     def __init__(self, documents: Sequence[np.ndarray], owners: np.ndarray, entry_count: int, vocabulary_size: int):
         lengths = np.fromiter((len(d) for d in documents), dtype=np.int64, count=len(documents))
         ids = np.concatenate(documents) if len(documents) else _EMPTY
-        used, local = np.unique(ids, return_inverse=True)
-        entry_of = np.repeat(owners, lengths)
-        pairs = np.unique(entry_of * max(len(used), 1) + local)
-        df = np.bincount(pairs % max(len(used), 1), minlength=len(used))
+        # Ids are below vocabulary_size: marking and counting, not sorting millions of ids.
+        present = np.zeros(vocabulary_size, dtype=bool)
+        present[ids] = True
+        used = np.flatnonzero(present)
         # Global id → column of this index (-1: a feature this FAQ does not use).
         self.column = np.full(vocabulary_size, -1, dtype=np.int64)
         self.column[used] = np.arange(len(used))
+        # Document frequency over entries: one (entry, feature) cell per pair, however often it occurs.
+        entry_of = np.repeat(owners, lengths)
+        cells = sparse.csr_matrix((np.ones(len(ids), dtype=np.float32), (entry_of, self.column[ids])),
+                                  shape=(entry_count, max(len(used), 1)))
+        df = np.bincount(cells.indices, minlength=len(used))[:len(used)]
         self.size = len(used)
         self.df = df
         self.idf = (np.log((1.0 + entry_count) / (1.0 + df)) + 1.0).astype(np.float32)

@@ -144,13 +144,18 @@ def _stem(token: str) -> str:
     return token
 
 
+@lru_cache(maxsize=65536)
+def _expanded(token: str) -> str:
+    """A lower-case word folded, or the words its shorthand stands for ("ko" → "khong")."""
+    folded = fold(token)
+    return SHORTHAND_WITH_DIACRITICS.get(token) or SHORTHAND.get(folded, folded)
+
+
 def concept_text(text: str) -> str:
     """Folded words with synonyms replaced by concepts, fillers dropped and English lightly stemmed."""
     pattern, lookup = _phrase_pattern()
-    expanded = " ".join(
-        SHORTHAND_WITH_DIACRITICS.get(token) or SHORTHAND.get(fold(token), fold(token))
-        for token in re.findall(r"[\w'-]+", nfc(text).lower())
-    )
+    # Words repeat across the FAQ's questions: each distinct one is folded and looked up once.
+    expanded = " ".join(_expanded(token) for token in re.findall(r"[\w'-]+", nfc(text).lower()))
     folded = pattern.sub(lambda m: f" {lookup[m.group(1)]} ", expanded)
     tokens = re.findall(r"\w+", folded)
     return " ".join(t if t.startswith("c_") else _stem(t) for t in tokens if t not in STOPWORDS)

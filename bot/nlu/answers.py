@@ -31,6 +31,9 @@ from rasa.shared.nlu.training_data.message import Message
 from bot.services.answers import Button, buttons_from, read_answer
 
 READER = "ButtonAnswerReader"
+# Kept in the message's parse data: the button the words were read as. The form needs to know that
+# "cái thứ hai" answered the question, and is no detail of the problem to add to the description.
+ANSWER_KEY = "button_answer"
 
 
 def offered_buttons(tracker: Optional[DialogueStateTracker]) -> List[Button]:
@@ -60,6 +63,7 @@ def apply_answer(message: Message, button: Button) -> None:
     message.set(INTENT, chosen, add_to_output=True)
     message.set(INTENT_RANKING_KEY, [chosen] + ranking, add_to_output=True)
     message.set(ENTITIES, entities, add_to_output=True)
+    message.set(ANSWER_KEY, {"title": button.title, "payload": button.payload}, add_to_output=True)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)

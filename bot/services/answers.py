@@ -9,7 +9,10 @@ reading for every message with buttons (rating, yes/no, category, summary,
 FAQ suggestions, menus), driven by the buttons' titles and payloads, not a
 rule per question. Only a reply that *is* an answer is taken as one: every
 word must be accounted for, so "5 ngày rồi chưa nhận" to a rating question
-is not a rating and goes to the classifier as usual.
+is not a rating and goes to the classifier as usual. One allowance: an answer
+and then, after a comma or a full stop, a comment ("2/5, took too long",
+"ko, chả giúp dc j", "ok số đó đc, xin lỗi nãy mình hơi nóng"); the comment
+must not carry something new (an order number, a phone, a question, a "but").
 
 Plain Python on text; bot/nlu/answers.py applies it inside Rasa's NLU.
 """
@@ -20,6 +23,7 @@ import re
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
+from bot.parsers import parse_contact, parse_order_number, parse_ticket_code
 from bot.text import fold, nfc
 
 
@@ -67,9 +71,16 @@ _FILLERS = frozenset(
     roi shop thi toi tui vay voi luon the ne nhen
     i choose pick give it its is my answer please pls""".split()
 )
-# ...and, to a rating question, "I give it 5 stars / points" ("chấm" folds like "chậm", late: only here).
-_SCALE_FILLERS = frozenset("cham danh gia diem sao thoi rate rating score stars star points point only just".split())
-_FILLER_PHRASES = re.compile(r"(?<![a-z0-9])(?:cam on|cam on nhieu|thank you|thanks|thank u|thx|ty)(?![a-z0-9])")
+# ...and, to a rating question, "I give it 5 stars / points" ("chấm" folds like "chậm", late: only here),
+# or "ok, 5 stars" (an "ok" before a number is no yes/no: there is none on a scale).
+_SCALE_FILLERS = frozenset("""cham danh gia diem sao thoi rate rating score stars star points point only just
+    ok oke okay okie oki vang u uh""".split())
+# Thanks, and the thing the question was about pointed at ("số đó đc": that number is fine).
+_FILLER_PHRASES = re.compile(
+    r"(?<![a-z0-9])(?:cam on|cam on nhieu|thank you|thanks|thank u|thx|ty"
+    r"|so do|so nay|so ay|sdt do|sdt nay|email do|email nay|cai do|cai nay"
+    r"|that number|this number|that one|this one|that email|this email)(?![a-z0-9])"
+)
 # Fillers that are an answer when they are the whole reply: "dạ" is a polite "yes".
 _ANSWER_FILLERS = frozenset({"da"})
 
@@ -131,6 +142,15 @@ _NO = frozenset((
     "khong co", "ko co", "khong can", "ko can", "da khong", "thoi khong", "not really", "no thanks",
     "not right", "not correct", "that s wrong", "thats wrong",
 ))
+
+# Words that are each a yes (or each a no): "ok đc", "ừ đúng", "ko ko" are answers however they are put together.
+_YES_WORDS = frozenset(p for p in _YES if " " not in p)
+_NO_WORDS = frozenset(p for p in _NO if " " not in p)
+
+# Where an answer may end and a comment begin: a comma, a full stop, a dash between spaces, a new line.
+_CLAUSE_BREAK = re.compile(r"[,;!?\n]|\.(?=\s|$)|\s[-\u2013\u2014]\s")
+# A comment that turns the answer round or asks something is more than a comment.
+_CONTRAST = frozenset("nhung but however tuy except".split())
 
 _ORDINAL_WORDS = {
     "nhat": 1, "hai": 2, "nhi": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5, "sau": 6, "bay": 7, "tam": 8, "chin": 9,
@@ -238,9 +258,9 @@ def _polarity(button: Button) -> Optional[bool]:
 
 def _by_polarity(tokens: List[str], buttons: Sequence[Button]) -> Optional[Button]:
     said = " ".join(tokens)
-    if said in _YES:
+    if said in _YES or (tokens and all(t in _YES_WORDS for t in tokens)):
         wanted = True
-    elif said in _NO:
+    elif said in _NO or (tokens and all(t in _NO_WORDS for t in tokens)):
         wanted = False
     else:
         return None
@@ -271,11 +291,36 @@ def _by_position(tokens: List[str], buttons: Sequence[Button]) -> Optional[Butto
     return buttons[position - 1] if 1 <= position <= len(buttons) else None
 
 
+def _only_a_comment(rest: str, scale: bool) -> bool:
+    """Whether what follows an answer merely comments on it (and may be left out of the answer)."""
+    if parse_order_number(rest).number or parse_ticket_code(rest) or parse_contact(rest):
+        return False
+    if scale:
+        return True  # "2/5, took too long": a score with its reason, whatever the reason says
+    tokens = _tokens(rest)
+    return "?" not in rest and not (set(tokens) & _CONTRAST) and tokens[:1] != ["ma"]
+
+
 def read_answer(text: Optional[str], buttons: Sequence[Button]) -> Optional[Button]:
     """The button a typed reply stands for, or None when the reply is not an answer to these buttons."""
     typed = nfc(text).strip()
     if not typed or typed.startswith("/") or not buttons:
         return None
+    found = _read_whole(typed, buttons)
+    if found:
+        return found
+    # An answer, then a comment on it.
+    parts = _CLAUSE_BREAK.split(typed, maxsplit=1)
+    if len(parts) == 2 and parts[0].strip() and parts[1].strip():
+        lead, rest = parts[0].strip(), parts[1].strip()
+        found = _read_whole(lead, buttons)
+        if found and _only_a_comment(rest, _scale(buttons) is not None):
+            return found
+    return None
+
+
+def _read_whole(typed: str, buttons: Sequence[Button]) -> Optional[Button]:
+    """The button the whole reply stands for, every word accounted for."""
     found = _by_title(typed, buttons)
     if found:
         return found

@@ -21,6 +21,8 @@ OWNERS = ("bot", "queued", "agent")
 AUTHORS = ("customer", "bot", "staff", "system", "note")
 # Internal notes between staff: in the desk's transcript, never shown or sent to the customer.
 STAFF_ONLY = ("note",)
+# The rating buttons' payloads ("/rate{\"rating\":\"5\"}"; NPS and CES are "/rate_nps", "/rate_ces").
+RATING_PAYLOAD = "/rate{"
 
 
 class ConversationError(Exception):
@@ -329,9 +331,42 @@ class ConversationService:
         with session_scope(self._factory) as session:
             session.add(Rating(sender_id=sender_id, score=int(score), agent=agent, created_at=self._clock()))
 
-    def last_agent(self, sender_id: str) -> Optional[str]:
-        """The staff member who last answered this conversation (for the rating)."""
+    def rating_asked(self, sender_id: str) -> bool:
+        """Whether this chat was already asked for a rating (or gave one): it is asked once per chat.
+
+        The transcript says what the bot asked, whoever restarted since: a bot line offering the rating's buttons.
+        """
         with session_scope(self._factory) as session:
+            if session.execute(select(Rating.id).where(Rating.sender_id == sender_id).limit(1)).first():
+                return True
+            offered = session.execute(
+                select(Message.data)
+                .join(Conversation, Message.conversation_id == Conversation.id)
+                .where(Conversation.sender_id == sender_id, Message.author_type == "bot",
+                       Message.data.like(f"%{RATING_PAYLOAD}%"))
+            ).scalars()
+            return any(_offers_rating(data) for data in offered)
+
+    def last_agent(self, sender_id: str) -> Optional[str]:
+        """The display name of the staff member who last held this conversation (for the rating).
+
+        Who held it, not who last wrote in it: a staff member may phone the
+        customer and hand the chat back without a word, and the rating is still
+        theirs. The last staff line's author stands in when no hold was recorded.
+        """
+        with session_scope(self._factory) as session:
+            holder = session.execute(
+                select(func.coalesce(Staff.display_name, OwnershipEvent.agent))
+                .select_from(OwnershipEvent)
+                .join(Conversation, OwnershipEvent.conversation_id == Conversation.id)
+                .outerjoin(Staff, Staff.name == OwnershipEvent.agent)
+                .where(Conversation.sender_id == sender_id, OwnershipEvent.owner_to == "agent",
+                       OwnershipEvent.agent.is_not(None))
+                .order_by(OwnershipEvent.id.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+            if holder:
+                return holder
             return session.execute(
                 select(Message.author_name)
                 .join(Conversation, Message.conversation_id == Conversation.id)
@@ -339,6 +374,14 @@ class ConversationService:
                 .order_by(Message.id.desc())
                 .limit(1)
             ).scalar_one_or_none()
+
+
+def _offers_rating(data: Optional[str]) -> bool:
+    try:
+        buttons = (json.loads(data) or {}).get("buttons") or []
+    except (TypeError, ValueError, AttributeError):
+        return False
+    return any(str(b.get("payload") or "").startswith(RATING_PAYLOAD) for b in buttons if isinstance(b, dict))
 
 
 def _summary(session, conversation: Conversation) -> ConversationSummary:

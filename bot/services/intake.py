@@ -10,7 +10,7 @@ from typing import Optional
 
 from bot.categories import classify_category
 from bot.parsers import looks_like_contact_attempt, parse_contact, parse_order_number, parse_ticket_code
-from bot.text import contains_any, fold, words
+from bot.text import contains_any, fold, looks_like_question, words
 
 MAX_FAILED_ATTEMPTS = 2
 
@@ -41,12 +41,21 @@ MAX_DESCRIPTION_CHARS = 5000
 
 def carries_data(text: str) -> bool:
     """An order number, ticket code, phone, email or a problem keyword: an answer, not small talk."""
-    return bool(
-        parse_order_number(text).number
-        or parse_ticket_code(text)
-        or parse_contact(text)
-        or classify_category(text)
-    )
+    return carries_identifiers(text) or bool(classify_category(text))
+
+
+def carries_identifiers(text: str) -> bool:
+    """An order number, ticket code, phone or email: something the form takes whatever else is said."""
+    return bool(parse_order_number(text).number or parse_ticket_code(text) or parse_contact(text))
+
+
+def asks_a_question(intent: Optional[str], text: str) -> bool:
+    """A question to answer (an FAQ, put as a question) rather than an answer to the form.
+
+    "how long does a refund take?" names a category ("refund"), yet asks; the
+    form's question comes back once it is answered.
+    """
+    return intent == "faq" and looks_like_question(text) and not carries_identifiers(text)
 
 
 def is_digression(requested_slot: Optional[str], intent: Optional[str], confidence: float, text: str) -> bool:
@@ -57,7 +66,11 @@ def is_digression(requested_slot: Optional[str], intent: Optional[str], confiden
     if intent not in DIGRESSION_INTENTS or confidence < MIN_CONFIDENCE:
         return False
     if requested_slot in ("complaint_description",) and intent not in STOP_INTENTS:
-        return False
+        # Any words are a description, except a question that names no problem ("sp bảo hành bao lâu v shop").
+        return asks_a_question(intent, text) and classify_category(text) is None
+    if asks_a_question(intent, text):
+        # ...unless it answers the question asked as well: "hàng bị vỡ thì đổi được không?" to "what went wrong?".
+        return not (requested_slot == "complaint_category" and classify_category(text))
     if intent == ESCALATE_INTENT and requested_slot in _TICKET_CHECK_SLOTS:
         # "KN-000123 chưa ai xử lý" while checking a ticket: the customer wants
         # more than its status, even though the message carries the code.
@@ -86,6 +99,9 @@ def clip_description(text: str) -> str:
 _DETAIL_STEPS = ("order_number", "complaint_category", "contact", "complaint_confirmed")
 # Intents of a message that says more about the problem; any other needs a problem the categories know.
 _DETAIL_INTENTS = frozenset({"inform", "file_complaint"})
+# Once the order is known, words the classifier cannot place are more likely a detail than a broken phone.
+_LATE_STEPS = ("contact", "complaint_confirmed")
+_UNPLACED = "nlu_fallback"
 # Words about the question being asked: "mình không nhớ mã đơn", "gọi số khác giúp mình" answer it, however badly.
 _ABOUT_THE_QUESTION = {
     "order_number": ("ma don", "so don", "ma van don", "order number", "order no", "order id"),
@@ -109,7 +125,12 @@ def adds_detail(requested_slot: Optional[str], text: str, intent: Optional[str])
     category = classify_category(text)
     if requested_slot == "complaint_category" and category:
         return False  # "hàng bị vỡ" answers "what went wrong?"
-    if intent not in _DETAIL_INTENTS and not category:
+    unplaced = intent == _UNPLACED and requested_slot in _LATE_STEPS
+    if intent not in _DETAIL_INTENTS and not category and not unplaced:
+        return False
+    if intent == "faq" and looks_like_question(text):
+        # Asked, not told ("how long does a refund take?" names a problem, yet asks). Words the classifier could
+        # not place stay a detail even when put as a question: "đóng gói kiểu gì vậy???" is anger, not a query.
         return False
     if len(words(text)) < MIN_DETAIL_WORDS:
         return False

@@ -1,5 +1,6 @@
 """Routing end to end (chromium, the real stack): two staff with different skills at their desks, customers whose
-complaints differ in category and language; each chat lands with the right person, nobody claims anything.
+complaints differ in category and language; each chat lands with the right person, nobody claims anything,
+and their desk shows a notice.
 
 The shared stack runs with HOTRO_AUTO_ASSIGN=0 (tests/conftest.py: earlier tests expect a queue). This module
 starts a second gateway on the same database, Rasa and action server, with routing on: the handoff queues the
@@ -10,14 +11,17 @@ from __future__ import annotations
 import re
 import sys
 import time
+from contextlib import contextmanager
 
 import pytest
+from sqlalchemy import select
 from playwright.sync_api import expect
 
 from bot.runner import answers, free_port
 from bot.services.conversations import ConversationService
 from bot.services.staff import StaffService, skills_from
-from bot.store.db import session_factory
+from bot.store.db import session_factory, session_scope
+from bot.store.models import Staff
 from tests.integration.conftest import Chat, load_stretch
 from tests.integration.test_conversations import ticket_code
 from tests.integration.test_desk_browser import PASSWORD, _log_in
@@ -71,9 +75,36 @@ def test_each_chat_reaches_the_desk_of_the_person_with_its_skills(browser, stack
     # Capacity to spare: earlier tests may have left damaged+vi chats waiting, which Lan may get too.
     staff.add("r.lan", PASSWORD, "Lan", skills=skills_from("damaged", "vi"), capacity=10)
     staff.add("r.an", PASSWORD, "An", skills=skills_from("late_delivery", "en"), capacity=10)
+    with _only_these_on_duty(factory, {"r.lan", "r.an"}):
+        _two_desks_two_skills(browser, stack, routing_gateway, tickets, factory, staff)
+
+
+@contextmanager
+def _only_these_on_duty(factory, names):
+    """Staff logged in by earlier tests (no skills: they fit any chat) go offline meanwhile, then as they were."""
+    with session_scope(factory) as session:
+        others = session.execute(select(Staff).where(Staff.name.not_in(names))).scalars().all()
+        before = {member.name: (member.availability, member.seen_at) for member in others}
+        for member in others:
+            member.availability = "offline"
+    try:
+        yield
+    finally:
+        with session_scope(factory) as session:
+            for member in session.execute(select(Staff).where(Staff.name.in_(list(before)))).scalars():
+                member.availability, member.seen_at = before[member.name]
+
+
+def _two_desks_two_skills(browser, stack, routing_gateway, tickets, factory, staff):
     dialogs = []
     lan_context, lan = _log_in(browser, routing_gateway, "r.lan", dialogs)
     an_context, an = _log_in(browser, routing_gateway, "r.an", dialogs)
+    for desk in (lan, an):  # every notice the page shows, kept: a notice leaves the page after 20 s
+        desk.wait_for_selector("#live-notices", state="attached")
+        desk.evaluate("""() => { window.seenNotices = [];
+            new MutationObserver(changes => changes.forEach(change => change.addedNodes.forEach(node => {
+                if (node.dataset) window.seenNotices.push(node.className + " " + node.dataset.conversation); })))
+              .observe(document.getElementById("live-notices"), {childList: true}); }""")
 
     vi = Chat(stack, "route-vi-damaged", routing_gateway.gateway_url)
     en = Chat(stack, "route-en-late", routing_gateway.gateway_url)
@@ -92,6 +123,9 @@ def test_each_chat_reaches_the_desk_of_the_person_with_its_skills(browser, stack
     for desk, chat, name, skill in ((lan, vi, "r.lan", "damaged+vi"), (an, en, "r.an", "late_delivery+en")):
         mine = desk.locator(f'#agent button[data-id="{chat.sender}"]')
         expect(mine).to_be_visible(timeout=wait)  # arrived, with nobody pressing Claim
+        # and the page told them so (pushed: the desk's notice for a chat given to them)
+        desk.wait_for_function("wanted => window.seenNotices.includes(wanted)",
+                               arg=f"notice assigned {chat.sender}", timeout=wait)
         expect(desk.locator(f'#agent li:has(button[data-id="{chat.sender}"]) .sub')).to_contain_text(name)
         mine.click()
         expect(desk.locator("#conv-meta")).to_contain_text(name)

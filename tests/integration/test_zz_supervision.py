@@ -114,6 +114,14 @@ def test_killing_the_action_server_then_rasa_leaves_the_gateway_answering(stack)
                         seen += [("customer", message)] + [("bot", text) for text in out]
                 lines = [(line.author_type, line.text) for line in conversations.transcript(sender)]
                 assert lines == seen, sender
-        assert all(part["status"] == "ok" for part in health(stack)["parts"].values())
+        # Health probes every 2 s and calls a probe slower than 1 s "degraded": on a loaded machine a part just
+        # restarted may look slow for a probe or two. Back to ok within the same 30 s is what matters.
+        deadline = time.monotonic() + BACK_WITHIN
+        while True:
+            parts = health(stack)["parts"]
+            if all(part["status"] == "ok" for part in parts.values()) or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        assert all(part["status"] == "ok" for part in parts.values()), parts
     finally:
         supervisor.stop()

@@ -382,3 +382,37 @@ def test_the_promise_follows_the_business_hours_clock(database, monkeypatch):
     assert ticket.acknowledge_due_at - ticket.created_at > timedelta(hours=24)  # nights and Sundays do not count
     assert messages[0]["ack_within"] == "24 giờ làm việc" and messages[0]["resolve_within"] == "48 giờ làm việc"
     assert messages[0]["ack_due"] == format_local(ticket.acknowledge_due_at)
+
+
+def test_the_rating_is_asked_at_the_first_hand_back_only(database):
+    from bot.actions.conversation import ActionHandBack
+    from bot.services.conversations import ConversationService
+    from bot.store.db import session_factory
+
+    conversations = ConversationService(session_factory(registry.settings().database_url))
+    first, _, _ = run(ActionHandBack(), make_tracker({}, sender="t-handback"))
+    assert responses(first) == ["utter_handback_ask_rating"]
+    # The gateway records what the bot said, with its buttons (the domain's rating buttons).
+    conversations.record("t-handback", "bot", "Bạn chấm mấy điểm?", data={"buttons": [
+        {"title": str(i), "payload": '/rate{"rating":"%d"}' % i} for i in range(1, 6)]})
+    again, _, _ = run(ActionHandBack(), make_tracker({}, sender="t-handback"))
+    assert responses(again) == ["utter_handback"]
+
+
+def test_a_typed_choice_at_the_category_step_is_no_detail(database):
+    slots = {"requested_slot": "complaint_category", "order_number": "DH100009", "order_verified": True}
+    latest_entities = [{"entity": "complaint_category", "value": "damaged", "extractor": "ButtonAnswerReader"}]
+    tracker = make_tracker(slots, text="cái thứ hai", intent="inform", confidence=1.0, entities=latest_entities)
+    tracker.latest_message["button_answer"] = {"title": "Hàng hư hỏng, vỡ", "payload": "/inform"}
+    messages, found, _ = run(ValidateComplaintForm(), tracker)
+    assert found.get("complaint_category") == "damaged"
+    assert "complaint_description" not in found or found["complaint_description"] is None
+    assert "utter_detail_added" not in responses(messages)
+
+
+def test_another_order_number_at_the_category_step_is_no_bad_answer(database):
+    slots = {"requested_slot": "complaint_category", "order_number": "DH100007", "order_verified": True}
+    tracker = make_tracker(slots, text="sorry, wrong number, it's DH100012", intent="inform")
+    messages, found, _ = run(ValidateComplaintForm(), tracker)
+    assert found.get("order_candidate") == "DH100012"
+    assert "utter_category_unclear" not in responses(messages)

@@ -33,6 +33,9 @@ def title(text, buttons):
     ("bình thường", "3"), ("hài lòng", "4"), ("không hài lòng", "2"), ("1 sao thôi", "1"),
     ("very good", "5"), ("four stars", "4"), ("terrible", "1"), ("3 points", "3"), ("Hai", "2"),
     ("  5  ", "5"), ("５", None),
+    # A word before, or a comment after: still the rating.
+    ("ok 5 sao", "5"), ("5 diem nha shop, nv nhiet tinh", "5"), ("2/5, took too long", "2"),
+    ("4 stars. the staff were kind", "4"), ("tệ quá, chờ cả buổi", "1"),
 ])
 def test_a_rating_typed_in_words_or_numbers(text, score):
     assert title(text, RATING) == score
@@ -41,6 +44,8 @@ def test_a_rating_typed_in_words_or_numbers(text, score):
 @pytest.mark.parametrize("text", [
     "ok", "ok cảm ơn", "cảm ơn", "10", "0", "5 ngày rồi chưa nhận hàng", "phí ship bao nhiêu vậy",
     "đơn DH100005 bị vỡ", "tôi muốn khiếu nại", "/rate{\"rating\":\"5\"}", "",
+    # A comment that carries something new is more than a comment.
+    "5, đơn DH100003 vẫn chưa giao", "ok, gọi mình số 0912345678",
 ])
 def test_what_is_not_a_rating_is_left_to_the_classifier(text):
     assert read_answer(text, RATING) is None
@@ -52,6 +57,11 @@ def test_what_is_not_a_rating_is_left_to_the_classifier(text):
     ("không", "Dùng số/email khác"), ("ko", "Dùng số/email khác"), ("sai rồi bạn ơi", "Dùng số/email khác"),
     ("nope", "Dùng số/email khác"), ("dùng số/email khác", "Dùng số/email khác"),
     ("thiếu cái ốp lưng trong hộp", None), ("0912345678", None), ("ok nhưng gọi sau 6h nhé", None),
+    # Yes-words together, "that number" pointed at, a comment after a comma.
+    ("ok đc", "Đồng ý"), ("ok số đó đc, xin lỗi nãy mình hơi nóng", "Đồng ý"), ("ừ đúng, số đó đó", "Đồng ý"),
+    ("ko phải, số đó mình ko dùng nữa", "Dùng số/email khác"),
+    ("ok, nhưng gọi sau 6h nhé", None), ("ko, gọi 0912345678 nhé", None), ("ok, số nào cũng được à?", None),
+    ("nồi chiên bật ko lên, đèn ko sáng", None), ("ko dc", None),
 ])
 def test_yes_and_no_follow_the_buttons_meaning(text, expected):
     assert title(text, CONFIRM_PHONE) == expected
@@ -80,6 +90,7 @@ def test_summary_ok_submits_and_a_title_changes_that_field():
 
 def test_helpful_and_offer_of_a_person():
     assert title("có", HELPFUL) == "👍" and title("không", HELPFUL) == "👎" and title("👍", HELPFUL) == "👍"
+    assert title("ko, chả giúp dc j", HELPFUL) == "👎" and title("có, cảm ơn shop nhiều", HELPFUL) == "👍"
     # "ok" to "shall I put you through?" has no yes-button to stand for: the classifier's affirm and the rule do.
     assert read_answer("ok", OFFER_HUMAN) is None
     assert title("không", OFFER_HUMAN) == "Không, cảm ơn"

@@ -21,13 +21,21 @@ from bot.categories import CATEGORIES, LABELS, classify_category
         ("shipper thiếu tôn trọng khách", "service_attitude"),
         ("the courier was rude", "service_attitude"),
         ("other", "other"),
+        # Words in between, and teen-code negations.
+        ("giao hàng gì mà chậm quá trời", "late_delivery"),
+        ("ship hang cham qua", "late_delivery"),
+        ("máy bật ko lên", "damaged"),
+        ("quạt mở không được", "damaged"),
+        ("đèn ko sáng nữa", "damaged"),
+        ("may k hoat dong", "damaged"),
     ],
 )
 def test_classify(text, category):
     assert classify_category(text) == category
 
 
-@pytest.mark.parametrize("text", ["tôi muốn khiếu nại", "xin chào", "", "vợ tôi nhờ hỏi"])
+@pytest.mark.parametrize("text", ["tôi muốn khiếu nại", "xin chào", "", "vợ tôi nhờ hỏi", "giao hàng mất bao lâu",
+                                  "giao hàng nhanh lắm"])
 def test_no_category(text):
     assert classify_category(text) is None
 

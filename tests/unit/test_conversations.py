@@ -59,3 +59,39 @@ def test_live_handoff_needs_opening_hours_and_someone_online(db_factory):
     assert conversations.owner("c2") == "queued" and first.ticket.code  # a ticket all the same
     seen["at"] = now - timedelta(minutes=30)
     assert service.request(request("k4", "c4")).mode == "ticket"
+
+
+def test_a_rating_goes_to_whoever_held_the_chat_even_without_a_word(any_db_factory):
+    """A staff member who phoned the customer and handed the chat back in silence still gets the rating."""
+    from bot.services.staff import StaffService
+
+    StaffService(any_db_factory).add("thu.le", "correct horse battery staple", "Thu")
+    service = ConversationService(any_db_factory)
+    service.record("silent", "customer", "alo shop")
+    assert service.last_agent("silent") is None
+    service.set_owner("silent", "agent", agent="thu.le")
+    service.set_owner("silent", "bot")
+    assert service.last_agent("silent") == "Thu"  # the display name, as a staff line would carry it
+    # A hold by a name with no staff row (an old account) still names someone.
+    service.set_owner("silent", "agent", agent="gone")
+    service.set_owner("silent", "bot")
+    assert service.last_agent("silent") == "gone"
+
+
+def test_without_a_recorded_hold_the_last_staff_line_names_the_agent(any_db_factory):
+    service = ConversationService(any_db_factory)
+    service.record("old", "staff", "Em xử lý xong rồi ạ", author_name="Lan")
+    assert service.last_agent("old") == "Lan"
+
+
+def test_a_chat_is_asked_for_a_rating_once(any_db_factory):
+    service = ConversationService(any_db_factory)
+    service.record("r1", "bot", "Bạn cần gì thêm không?", data={"buttons": [
+        {"title": "0", "payload": '/rate_nps{"nps_score":"0"}'}]})  # an NPS question is not the rating
+    assert not service.rating_asked("r1")
+    service.record("r1", "bot", "Bạn chấm mấy điểm?", data={"buttons": [
+        {"title": str(i), "payload": '/rate{"rating":"%d"}' % i} for i in range(1, 6)]})
+    assert service.rating_asked("r1")  # asked, even if never answered
+    assert not service.rating_asked("r2")
+    service.rate("r2", 4, "Lan")  # rated (by a button the transcript lost): asked too
+    assert service.rating_asked("r2")

@@ -23,6 +23,18 @@ def test_description_takes_any_free_text_except_stopping():
     assert is_digression("complaint_description", "request_human", 0.9, "cho tôi gặp nhân viên")
 
 
+def test_a_question_is_answered_even_when_it_names_a_problem():
+    # "refund" is a category word, yet this asks: answered, then the same question again.
+    assert is_digression("contact", "faq", 0.95, "how long does a refund take?")
+    assert is_digression("complaint_confirmed", "faq", 0.9, "đổi trả hàng lỗi trong bao lâu vậy shop")
+    # At the description, only a question that names no problem leaves it.
+    assert is_digression("complaint_description", "faq", 1.0, "sp bảo hành bao lâu v shop")
+    assert not is_digression("complaint_description", "faq", 0.9, "sao hàng lại bị vỡ vậy?")
+    # A question that also answers the question asked, or carries an order number or a phone, answers the form.
+    assert not is_digression("complaint_category", "faq", 0.9, "hàng bị vỡ thì đổi được không?")
+    assert not is_digression("contact", "faq", 0.9, "gọi 0912345678 được không?")
+
+
 def test_button_presses_are_exact():
     assert is_digression("order_number", "cancel", 1.0, "/cancel")
     assert not is_digression("complaint_confirmed", "affirm", 1.0, "/affirm")
@@ -103,6 +115,15 @@ def test_escalate_interrupts_questions_but_not_the_description():
     ("contact", "để mình hỏi lại vợ đã", "out_of_scope", False),
     ("complaint_description", "thiếu cái ốp lưng trong hộp", "inform", False),  # there it is the answer
     ("contact", "/inform", "inform", False),
+    # Once the order is known, words the classifier could not place are a detail, not a broken phone...
+    ("contact", "nồi chiên bật ko lên, đèn ko sáng", "nlu_fallback", True),
+    ("complaint_confirmed", "cái nắp cũng mất luôn rồi", "nlu_fallback", True),
+    ("order_number", "mình để quên đâu rồi", "nlu_fallback", False),
+    # ...and a question is asked, not told.
+    ("contact", "how long does a refund take?", "faq", False),
+    ("contact", "hoàn tiền mất bao lâu vậy shop", "faq", False),
+    ("contact", "đóng gói kiểu gì vậy???", "nlu_fallback", True),
+    ("contact", "mở hộp ra thì đèn không sáng, bấm nút cũng không", "nlu_fallback", True),
 ])
 def test_a_detail_instead_of_an_answer(step, text, intent, expected):
     assert adds_detail(step, text, intent) is expected

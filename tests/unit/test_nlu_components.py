@@ -32,12 +32,22 @@ def test_a_typed_5_after_the_rating_question_is_the_5_button():
     assert [(e["entity"], e["value"]) for e in message.get("entities")] == [("rating", "5")]
     assert [r["name"] for r in message.get("intent_ranking")] == ["rate", "inform", "faq"]
     assert message.get("text") == "5 sao"  # the customer's words are kept
+    # The form learns that these words answered (and are no detail of a complaint).
+    assert message.get("button_answer") == {"title": "5", "payload": '/rate{"rating":"5"}'}
+    assert "button_answer" in message.as_dict(only_output_properties=True)
+
+
+def test_a_rating_with_a_reason_after_it():
+    tracker = tracker_after(BotUttered("How would you rate?", data={"buttons": RATING_BUTTONS}))
+    message = read("2/5, took too long", tracker)
+    assert [(e["entity"], e["value"]) for e in message.get("entities")] == [("rating", "2")]
 
 
 def test_not_an_answer_keeps_the_classifier_guess():
     tracker = tracker_after(BotUttered("Bạn chấm mấy điểm?", data={"buttons": RATING_BUTTONS}))
     message = read("phí ship đi Hà Nội bao nhiêu", tracker, intent="faq")
     assert message.get("intent")["name"] == "faq" and message.get("entities") == []
+    assert message.get("button_answer") is None
 
 
 def test_only_the_question_just_asked_counts():
@@ -95,3 +105,26 @@ def test_without_a_problem_the_next_guess_or_a_fallback():
     weak = [{"name": "escalate", "confidence": 0.6}, {"name": "faq", "confidence": 0.15},
             {"name": "greet", "confidence": 0.15}, {"name": "thank", "confidence": 0.1}]
     assert escalation("sao lâu vậy, cả tuần rồi", confidence=0.6, ranking=weak)["name"] == "nlu_fallback"
+
+
+def test_a_problem_split_between_inform_and_file_complaint_is_a_complaint():
+    from bot.nlu.complaints import ComplaintAmbiguityResolver
+
+    hesitant = [{"name": "nlu_fallback", "confidence": 0.5}, {"name": "inform", "confidence": 0.51},
+                {"name": "file_complaint", "confidence": 0.46}, {"name": "faq", "confidence": 0.01}]
+    message = classified("đơn DH100012 bị vỡ nát hết, đóng gói kiểu j vậy???", intent="nlu_fallback",
+                         confidence=0.5, ranking=hesitant)
+    ComplaintAmbiguityResolver().process([message])
+    assert message.get("intent")["name"] == "file_complaint"
+    assert abs(message.get("intent")["confidence"] - 0.97) < 1e-9
+    assert [r["name"] for r in message.get("intent_ranking")] == ["file_complaint", "inform", "faq"]
+
+    # No problem named, another pair of intents, or a weak pair: the fallback stands.
+    for text, ranking in [
+        ("ờ thì cũng được", hesitant),
+        ("hàng bị vỡ", [hesitant[0], {"name": "inform", "confidence": 0.4}, {"name": "faq", "confidence": 0.38}]),
+        ("hàng bị vỡ", [hesitant[0], {"name": "inform", "confidence": 0.2}, {"name": "file_complaint", "confidence": 0.2}]),
+    ]:
+        message = classified(text, intent="nlu_fallback", confidence=0.5, ranking=ranking)
+        ComplaintAmbiguityResolver().process([message])
+        assert message.get("intent")["name"] == "nlu_fallback", text

@@ -2,7 +2,7 @@ import unicodedata
 
 import pytest
 
-from bot.text import detect_language, fold, nfc, terminal_safe, words
+from bot.text import detect_language, fold, looks_like_question, nfc, terminal_safe, words
 
 
 def test_fold_removes_diacritics_and_maps_d():
@@ -39,6 +39,12 @@ def test_words_splits_on_punctuation():
         ("ok", None),
         ("/affirm", None),
         ("", None),
+        # An address is a name, not words: it keeps the conversation's language.
+        ("bao.vo@example.com", None),
+        ("nguyen.van.toi@gmail.com", None),
+        ("email mình là bao.vo@example.com", "vi"),
+        ("my email is bao.vo@example.com", "en"),
+        ("www.minh-ban-hang.vn", None),
     ],
 )
 def test_detect_language(text, expected):
@@ -60,3 +66,19 @@ def test_terminal_safe_keeps_json_valid_and_its_own_line_breaks():
     shown = terminal_safe(json.dumps(data, ensure_ascii=False, indent=2), keep_newlines=True)
     assert json.loads(shown) == data and shown.count("\n") == 2
     assert not any(ch in shown for ch in "\x1b\x07\u009b\u202e")
+
+
+@pytest.mark.parametrize("text", [
+    "sp bảo hành bao lâu v shop", "how long does a refund take?", "phí ship bao nhiêu vậy shop",
+    "sp đổi trả dc ko shop", "shop giao hàng tới đâu rồi", "can I pay by card", "doi tra the nao",
+])
+def test_questions_however_they_are_put(text):
+    assert looks_like_question(text)
+
+
+@pytest.mark.parametrize("text", [
+    "nồi chiên bật ko lên, đèn ko sáng", "thiếu cái ốp lưng trong hộp", "the screen is cracked in the top corner",
+    "ok", "đồng ý", "do not call me after 9pm", "i got a blue dress instead of the red one", "",
+])
+def test_statements_are_not_questions(text):
+    assert not looks_like_question(text)

@@ -1,13 +1,13 @@
 """survey_answers: NPS (0-10, "would you recommend the shop") and CES (1-5, "how easy was it") asked and answered
 
-Revision ID: 0017_survey_answers
+Revision ID: 0017
 Revises: 0016
 Create Date: 2026-12-03
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017_survey_answers"
+revision = "0017"
 down_revision = "0016"
 branch_labels = None
 depends_on = None
