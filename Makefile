@@ -21,7 +21,7 @@ help:
 	@echo "make run    install, train if needed, prepare the database and start hotro"
 	@echo "make test   install, train if needed and run the whole test suite"
 	@echo "make shell  chat with the running bot in this terminal"
-	@echo "make bench  measure latency and throughput (writes bench/results.md)"
+	@echo "make bench  hotro beside the stock rasa init bot: ratios, latency, throughput (bench/results.md)"
 	@echo "make soak   the production configuration under load with faults injected (writes bench/soak.md)"
 	@echo "make faq-eval   FAQ checks and retrieval accuracy on held-out paraphrases"
 	@echo "make faq-bench  FAQ rebuild time, latency and memory at 50, 200 and 1,000 entries (bench/faq-scale.md)"
@@ -126,6 +126,8 @@ test-stories: $(MODEL)
 test-integration: $(MODEL) browser
 	$(PY) -m pytest tests/integration -q
 
+# The stock `rasa init` bot is built once per Rasa version into var/bench/ (git-ignored) and measured in the
+# same run, before hotro (bench/run.py). HOTRO_RASA_PROCESSES: hotro's Rasa processes (one per core).
 bench: $(STAMPS)/venv $(MODEL) faq-bench
 	$(PY) -m bench.run
 

@@ -6,6 +6,19 @@ builds a new validator: about a quarter of the server's CPU time under load
 (measured with py-spy during `make bench`). We validate against the same schema
 with a validator built once; invalid replies raise the same ValidationError.
 
+Every message runs the model's graph (NLU, then the policies) through dask's synchronous
+scheduler, which builds a task graph, orders it and tracks dependents for a dozen nodes that only
+ever run one after the other: a fifth of Rasa's CPU under load (py-spy, issue 11).
+SequentialGraphRunner runs the same nodes with the same inputs in dependency order, in a plain loop.
+
+Every call to the action server (several per message) went through EndpointConfig.request, which
+opens a new aiohttp session and a new TCP connection and closes both afterwards: a fifth of Rasa's
+CPU. `_kept_session` keeps one session per endpoint (per event loop) with keep-alive connections;
+idle ones are dropped after 2 s, before Sanic's 5 s keep-alive ends them from the other side.
+The same session encodes the request body (the tracker and Rasa's whole domain, ~35 KB, on every
+call) with ujson, which Rasa already depends on: 7 times faster than json.dumps, and it decodes to
+the same values; anything ujson refuses is encoded by json.dumps as before.
+
 Loading the model took about half of Rasa's start (7 of 13 s of CPU), so half of the time a
 crashed Rasa stays away (bot/supervisor.py): skops, which reads the NLU classifier, names ~760
 numpy and scipy ufuncs when first imported, and for each one tries every loaded module (~4,000
@@ -19,11 +32,13 @@ import importlib.util
 import sys
 from functools import lru_cache
 from types import ModuleType
-from typing import Any, Dict
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from jsonschema import ValidationError, validators
 from jsonschema.exceptions import best_match
 from rasa.core.actions.action import RemoteAction
+from rasa.engine.exceptions import GraphRunError
+from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.constants import DOCS_BASE_URL
 
 
@@ -44,6 +59,109 @@ def _validate_action_result(self, result: Dict[str, Any]) -> bool:
         f"Action endpoint is valid. For more information about the format visit {DOCS_BASE_URL}/custom-actions"
     )
     raise error
+
+
+class SequentialGraphRunner(DaskGraphRunner):
+    """DaskGraphRunner's results, without dask: each node once, after the nodes it needs, in one thread.
+
+    Same nodes (built by DaskGraphRunner), same arguments in the same order (each node gets the
+    `(name, output)` pairs of its `needs`, as dask passes them), same input checks and errors. Dask's
+    synchronous scheduler runs tasks one at a time too, so nothing ran in parallel before either.
+    """
+
+    def run(self, inputs: Optional[Dict[Text, Any]] = None, targets: Optional[List[Text]] = None) -> Dict[Text, Any]:
+        run_targets = targets if targets else self._graph_schema.target_names
+        order = self._order(tuple(run_targets))
+        values: Dict[Text, Any] = {}
+        if inputs:
+            known = set(order)
+            for input_name, input_value in inputs.items():
+                if isinstance(input_value, str) and input_value in known:
+                    raise GraphRunError(
+                        f"Input value '{input_value}' clashes with a node name. Make sure "
+                        f"that none of the input names passed to the `run` method are the "
+                        f"same as node names in the graph schema."
+                    )
+                known.add(input_name)
+                values[input_name] = (input_name, input_value)
+        nodes = self._graph_schema.nodes
+        try:
+            for node_name in order:
+                if node_name in values:  # an input named like a node replaces it, as in dask's graph
+                    continue
+                # A need that is neither a node nor an input reaches the node as the bare name, as dask passes it.
+                arguments = [values.get(need, need) for need in nodes[node_name].needs.values()]
+                values[node_name] = self._instantiated_nodes[node_name](*arguments)
+        except RuntimeError as e:
+            raise GraphRunError("Error running runner.") from e
+        return dict(values[target] for target in run_targets)
+
+    def _order(self, targets: Tuple[Text, ...]) -> List[Text]:
+        """The nodes the targets need, each after its own needs (cached: the schema never changes)."""
+        cache = self.__dict__.setdefault("_orders", {})
+        if targets not in cache:
+            nodes, order, placed = self._graph_schema.nodes, [], set()
+
+            def place(name: Text, path: Tuple[Text, ...]) -> None:
+                if name in placed or name not in nodes:
+                    return
+                if name in path:
+                    raise GraphRunError(f"Cycle in the graph at node '{name}'.")
+                for need in nodes[name].needs.values():
+                    place(need, path + (name,))
+                placed.add(name)
+                order.append(name)
+
+            for target in targets:
+                place(target, ())
+            cache[targets] = order
+        return cache[targets]
+
+
+KEEPALIVE_SECONDS = 2.0  # below the action server's (Sanic's) KEEP_ALIVE_TIMEOUT of 5 s
+
+
+class _KeptSession:
+    """What EndpointConfig.session() returned (a context manager giving a session) without closing it on exit."""
+
+    def __init__(self, session):
+        self._session = session
+
+    async def __aenter__(self):
+        return self._session
+
+    async def __aexit__(self, *_exc) -> bool:
+        return False
+
+
+def _json_dumps(value: Any) -> str:
+    import json
+
+    import ujson
+
+    try:
+        return ujson.dumps(value)
+    except (TypeError, ValueError, OverflowError):  # NaN, huge integers, objects: json.dumps's answer, or its error
+        return json.dumps(value)
+
+
+def _kept_session(self) -> _KeptSession:
+    """EndpointConfig.session, kept open: the same headers, authentication and timeout, built once per loop."""
+    import asyncio
+
+    import aiohttp
+    from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT
+
+    loop = asyncio.get_running_loop()
+    kept = self.__dict__.get("_hotro_session")
+    if kept is None or kept[0] is not loop or kept[1].closed:
+        auth = (aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
+                if self.basic_auth else None)
+        session = aiohttp.ClientSession(
+            headers=self.headers, auth=auth, timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+            connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_SECONDS), json_serialize=_json_dumps)
+        kept = self.__dict__["_hotro_session"] = (loop, session)
+    return _KeptSession(kept[1])
 
 
 _MISSING = object()
@@ -145,7 +263,14 @@ class _PatchSkopsOnImport(importlib.abc.MetaPathFinder):
 
 
 def apply() -> None:
+    import rasa.core.processor
+
+    from rasa.utils.endpoints import EndpointConfig
+
     RemoteAction._validate_action_result = _validate_action_result
+    EndpointConfig.session = _kept_session
+    # The processor names the runner class when it loads the model (after our channel is imported).
+    rasa.core.processor.DaskGraphRunner = SequentialGraphRunner
     loaded = sys.modules.get(_PatchSkopsOnImport.MODULE)
     if loaded is not None:
         loaded.whichmodule = _whichmodule

@@ -24,6 +24,7 @@ from typing import Dict, List, Optional
 from bot.config import ROOT
 from bot.internal_auth import ACTION_SECRET_ENV, GATEWAY_SECRET_ENV, connect_host, gateway_headers, internal_host
 from bot.rasa_endpoints import write_endpoints
+from bot.rasa_instances import RASA_URLS_ENV, instance_names, process_count
 from bot.settings_env import ENV_FILE_VARIABLE
 from bot.supervisor import FATAL, RestartPolicy, Supervisor
 
@@ -53,6 +54,11 @@ class Stack:
     @property
     def rasa_url(self) -> str:
         return f"http://{connect_host(self.env)}:{self.rasa_port}"
+
+    @property
+    def rasa_urls(self) -> List[str]:
+        """Every Rasa instance; the gateway routes each conversation to one of them (bot/rasa_instances.py)."""
+        return [f"http://{connect_host(self.env)}:{port}" for port in [self.rasa_port, *self.more_rasa_ports]]
 
     @property
     def action_url(self) -> str:
@@ -113,11 +119,13 @@ class Stack:
         self.env.setdefault("ACTION_SERVER_URL", f"{self.action_url}/webhook")
         self.spawn_action_server()
         endpoints = write_endpoints(self.env, self.log_dir.parent / "rasa-endpoints.yml")
-        for index, port in enumerate([self.rasa_port, *self.more_rasa_ports]):
-            self.spawn("rasa" if index == 0 else f"rasa-{port}", rasa_command(port, self.model, endpoints),
-                       ready_url=rasa_ready_url(f"http://{connect_host(self.env)}:{port}", self.env.get("RASA_TOKEN")))
+        ports = [self.rasa_port, *self.more_rasa_ports]
+        for name, port, url in zip(instance_names(len(ports)), ports, self.rasa_urls):
+            self.spawn(name, rasa_command(port, self.model, endpoints),
+                       ready_url=rasa_ready_url(url, self.env.get("RASA_TOKEN")))
         if self.gateway_port:
-            gateway_env = dict(self.env, GATEWAY_PORT=str(self.gateway_port), RASA_URL=self.rasa_url)
+            gateway_env = dict(self.env, GATEWAY_PORT=str(self.gateway_port), RASA_URL=self.rasa_url,
+                               **{RASA_URLS_ENV: ",".join(self.rasa_urls)})
             self.spawn("gateway", [sys.executable, "-m", "bot.gateway"], env=gateway_env,
                         ready_url=f"{self.gateway_url}/health")
         try:
@@ -149,8 +157,8 @@ class Stack:
                     raise TimeoutError(f"{name} not ready at {url} after {timeout:.0f}s; see {self.log_dir}")
                 time.sleep(0.5)
         # Rasa answers "/" before the model is loaded; /status needs the token.
-        for port in [self.rasa_port, *self.more_rasa_ports]:
-            self._wait_model(f"http://{connect_host(self.env)}:{port}", deadline, timeout)
+        for url in self.rasa_urls:
+            self._wait_model(url, deadline, timeout)
 
     def _check_alive(self) -> None:
         for proc in self.processes:
@@ -231,12 +239,16 @@ def main() -> int:
     # .env first, so the database checked here is the one every process will use.
     database_url = exit_unless_migrated("hotro")
     rasa_port = int(os.environ.get("RASA_PORT", "5005"))
+    # One Rasa per core (HOTRO_RASA_PROCESSES), on RASA_PORT, RASA_PORT+1, ...; the gateway keeps each
+    # conversation on one of them.
+    rasa_ports = [rasa_port + n for n in range(process_count(os.environ))]
     action_port = int(os.environ.get("ACTION_PORT", "5055"))
     gateway_port = int(os.environ.get("GATEWAY_PORT", "8000"))
     stack = Stack(
         rasa_port=rasa_port,
         action_port=action_port,
         gateway_port=gateway_port,
+        more_rasa_ports=rasa_ports[1:],
         model=ROOT / "models" / "hotro.tar.gz",
         env=dict(os.environ),
         log_dir=ROOT / "var" / "log",
@@ -244,8 +256,10 @@ def main() -> int:
     # `kill` (SIGTERM) stops the children too, like Ctrl-C.
     signal.signal(signal.SIGTERM, _interrupt)
     internal = internal_host(stack.env)
+    rasa_where = (f"Rasa on {internal}:{rasa_port}" if len(rasa_ports) == 1 else
+                  f"{len(rasa_ports)} Rasa processes on {internal}:{rasa_ports[0]}-{rasa_ports[-1]}")
     print(
-        f"starting the action server on {internal}:{action_port}, Rasa on {internal}:{rasa_port} "
+        f"starting the action server on {internal}:{action_port}, {rasa_where} "
         f"and the gateway on :{gateway_port} (logs in var/log/) ..."
     )
     try:

@@ -78,6 +78,10 @@ class ConversationCore:
         # Payloads of the buttons the bot showed lately, per conversation: the fast path of the payload check
         # (and the only one while the database is down).
         self._offered: "OrderedDict[str, Set[str]]" = OrderedDict()
+        # Conversations known to exist (recorded here, or found): a REST message of one of them needs no
+        # query to learn it is not new. A conversation only stops existing when its customer's data is
+        # erased (`python -m bot privacy`), and then its next message is simply not counted as a new chat.
+        self._known: "OrderedDict[str, None]" = OrderedDict()
 
     async def start(self) -> None:
         await self.rasa.start()
@@ -138,7 +142,9 @@ class ConversationCore:
         """Write (author, text, name, data) lines; the conversation's owner. With the database down they wait."""
         if not self.backlog.has(sender):  # lines already waiting go first: the transcript stays in order
             try:
-                return await self._db(self.conversations.record_many, sender, lines, channel)
+                owner = await self._db(self.conversations.record_many, sender, lines, channel)
+                self._remember(self._known, sender, None)
+                return owner
             except SQLAlchemyError as exc:
                 logger.error("database unavailable for conversation %s: %s", sender[:8], type(exc).__name__)
         self.backlog.add(sender, channel, lines)
@@ -198,10 +204,23 @@ class ConversationCore:
 
     async def is_new(self, sender: str) -> bool:
         """Whether no conversation `sender` exists yet; False while the database cannot tell (chats go on)."""
+        if sender in self._known:
+            self._known.move_to_end(sender)
+            return False
         try:
-            return not await self._db(self.conversations.exists, sender)
+            exists = await self._db(self.conversations.exists, sender)
         except SQLAlchemyError:
             return False
+        if exists:
+            self._remember(self._known, sender, None)
+        return not exists
+
+    @staticmethod
+    def _remember(cache: "OrderedDict", key: str, value, keep: int = 10000) -> None:
+        cache[key] = value
+        cache.move_to_end(key)
+        while len(cache) > keep:
+            cache.popitem(last=False)
 
     async def may_open(self, sender: str, secret: Optional[str]) -> bool:
         """Whether `secret` opens `sender` for reading and writing (over the widget's socket or uploads)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence, Union
 from urllib.parse import quote
 
 import aiohttp
@@ -16,6 +16,7 @@ import aiohttp
 from bot.channels.common import APOLOGY
 from bot.conversation.guard import SILENT_COMMANDS
 from bot.internal_auth import GATEWAY_SECRET_HEADER as SECRET_HEADER
+from bot.rasa_instances import instance_for
 
 logger = logging.getLogger(__name__)
 
@@ -23,8 +24,14 @@ TIMEOUT = aiohttp.ClientTimeout(total=30)
 
 
 class RasaClient:
-    def __init__(self, url: str, token: str = "", gateway_secret: str = "", timeout: aiohttp.ClientTimeout = TIMEOUT):
-        self.url = url.rstrip("/")
+    """`url`: one Rasa, or the list of instances; each conversation always goes to the same one (bot/rasa_instances.py)."""
+
+    def __init__(self, url: Union[str, Sequence[str]], token: str = "", gateway_secret: str = "",
+                 timeout: aiohttp.ClientTimeout = TIMEOUT):
+        self.urls = [u.rstrip("/") for u in ([url] if isinstance(url, str) else url)]
+        if not self.urls:
+            raise ValueError("no Rasa URL")
+        self.url = self.urls[0]
         self._token = token
         self._headers = {SECRET_HEADER: gateway_secret} if gateway_secret else {}
         self._timeout = timeout
@@ -45,13 +52,16 @@ class RasaClient:
             raise RuntimeError("RasaClient.start() was not awaited")
         return self._http
 
+    def url_for(self, sender: str) -> str:
+        return instance_for(self.urls, sender)
+
     def _params(self) -> Optional[Dict[str, str]]:
         return {"token": self._token} if self._token else None
 
     async def ask(self, sender: str, text: str, metadata: Dict[str, Any]) -> List[Dict[str, Any]]:
         """Rasa's replies to one message; the apology when Rasa cannot answer (the customer may retry)."""
         try:
-            async with self._session.post(f"{self.url}/webhooks/rest/webhook",
+            async with self._session.post(f"{self.url_for(sender)}/webhooks/rest/webhook",
                                           json={"sender": sender, "message": text, "metadata": metadata}) as response:
                 if response.status == 200:
                     replies = await response.json()
@@ -66,7 +76,7 @@ class RasaClient:
 
     async def trigger_intent(self, sender: str, intent: str) -> List[Dict[str, Any]]:
         """Run an intent as if the customer had said it (hand-back); Rasa's replies, [] when it failed."""
-        url = f"{self.url}/conversations/{quote(sender, safe='')}/trigger_intent"
+        url = f"{self.url_for(sender)}/conversations/{quote(sender, safe='')}/trigger_intent"
         try:
             async with self._session.post(url, params=self._params(), json={"name": intent, "entities": {}}) as response:
                 if response.status != 200:
@@ -78,7 +88,7 @@ class RasaClient:
             return []
 
     async def tracker(self, sender: str) -> Optional[Dict[str, Any]]:
-        url = f"{self.url}/conversations/{quote(sender, safe='')}/tracker"
+        url = f"{self.url_for(sender)}/conversations/{quote(sender, safe='')}/tracker"
         try:
             async with self._session.get(url, params=self._params()) as response:
                 if response.status != 200:

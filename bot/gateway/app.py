@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import FrozenSet, Optional
+from typing import FrozenSet, Optional, Sequence, Union
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
@@ -24,7 +24,8 @@ from bot.gateway.health import HealthMonitor, add_health, standard_monitor
 from bot.gateway.origins import allowed_origins
 from bot.gateway.client_address import TRUSTED_PROXIES, parse_trusted
 from bot.gateway.web_channel import WebChannel, json_error
-from bot.internal_auth import GATEWAY_SECRET_ENV, connect_host
+from bot.internal_auth import GATEWAY_SECRET_ENV
+from bot.rasa_instances import rasa_urls as configured_rasa_urls
 from bot.services.conversations import ConversationService
 
 logger = logging.getLogger(__name__)
@@ -34,8 +35,9 @@ CORE = web.AppKey("core", ConversationCore)
 MAX_BODY = 1024 * 1024  # /upload streams its multipart body with its own limit
 
 
-def build_core(conversations: ConversationService, rasa_url: str, token: str = "", gateway_secret: str = "",
-               limits: Limits = Limits()) -> ConversationCore:
+def build_core(conversations: ConversationService, rasa_url: Union[str, Sequence[str]], token: str = "",
+               gateway_secret: str = "", limits: Limits = Limits()) -> ConversationCore:
+    """`rasa_url`: one Rasa, or the instances (HOTRO_RASA_URLS) each conversation is routed among."""
     return ConversationCore(conversations, RasaClient(rasa_url, token, gateway_secret), limits=limits)
 
 
@@ -187,15 +189,15 @@ def main() -> None:
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
     settings = registry.settings()
     port = int(os.environ.get("GATEWAY_PORT", "8000"))
-    rasa_url = os.environ.get("RASA_URL") or f"http://{connect_host(os.environ)}:{os.environ.get('RASA_PORT', '5005')}"
+    rasa_urls = configured_rasa_urls(os.environ)
     factory = session_factory(settings.database_url)
     limits = Limits(max_message_chars=int(os.environ.get("HOTRO_MAX_MESSAGE_CHARS", "2000")))
-    core = build_core(ConversationService(factory), rasa_url, os.environ.get("RASA_TOKEN", ""),
+    core = build_core(ConversationService(factory), rasa_urls, os.environ.get("RASA_TOKEN", ""),
                       os.environ.get(GATEWAY_SECRET_ENV, ""), limits)
     redis_url = os.environ.get("HOTRO_REDIS_URL") or None
     app = create_app(core, factory, redis_url=redis_url, upload_dir=settings.upload_dir, origins=allowed_origins(),
                      limits=GatewayLimits.from_env(), faq_dir=settings.faq_dir,
-                     health=standard_monitor(os.environ, rasa_url, factory, core, redis_url))
+                     health=standard_monitor(os.environ, rasa_urls, factory, core, redis_url))
     from bot.channels.telegram.setup import add_telegram
 
     add_telegram(app, core, factory)  # when TELEGRAM_BOT_TOKEN is set

@@ -16,7 +16,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Awaitable, Callable, Dict, Optional, Tuple
+from typing import Awaitable, Callable, Dict, Optional, Sequence, Tuple, Union
 
 import aiohttp
 from aiohttp import web
@@ -195,12 +195,17 @@ def redis_probe(url: str) -> Probe:
     return probe
 
 
-def standard_monitor(env, rasa_url: str, factory=None, core=None, redis_url: Optional[str] = None) -> HealthMonitor:
-    """The gateway's parts: Rasa, the action server, the database and Redis when configured."""
+def standard_monitor(env, rasa_url: Union[str, Sequence[str]], factory=None, core=None,
+                     redis_url: Optional[str] = None) -> HealthMonitor:
+    """The gateway's parts: each Rasa instance ("rasa", "rasa-2", ... as `make run` names them), the action
+    server, the database and Redis when configured."""
     from bot.rasa_endpoints import build_endpoints
+    from bot.rasa_instances import instance_names
 
     monitor = HealthMonitor(every=float(env.get("HOTRO_HEALTH_EVERY") or 2.0))
-    monitor.probes["rasa"] = rasa_probe(monitor, rasa_url, env.get("RASA_TOKEN", ""))
+    urls = [rasa_url] if isinstance(rasa_url, str) else list(rasa_url)
+    for name, url in zip(instance_names(len(urls)), urls):
+        monitor.probes[name] = rasa_probe(monitor, url, env.get("RASA_TOKEN", ""))
     monitor.probes["action_server"] = action_server_probe(monitor, build_endpoints(env)["action_endpoint"]["url"])
     if factory is not None:
         monitor.probes["database"] = database_probe(factory, (lambda: len(core.backlog)) if core else (lambda: 0))

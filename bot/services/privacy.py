@@ -23,7 +23,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Mapping, Optional, Sequence
+from typing import List, Mapping, Optional, Sequence, Union
 from urllib.parse import quote
 
 from sqlalchemy import bindparam, create_engine, delete, select, text, update
@@ -133,9 +133,14 @@ def _upload_id(data: Optional[str]) -> Optional[str]:
     return upload if is_upload_id(upload) else None
 
 
-def erase_rasa_history(sender_ids: Sequence[str], tracker_store_url: Optional[str], rasa_url: str,
+def erase_rasa_history(sender_ids: Sequence[str], tracker_store_url: Optional[str], rasa_url: Union[str, Sequence[str]],
                        rasa_token: str = "") -> str:
-    """Remove Rasa's copy of the conversations; a sentence saying what happened, for the operator."""
+    """Remove Rasa's copy of the conversations; a sentence saying what happened, for the operator.
+
+    `rasa_url`: one Rasa or the instances; each conversation is erased where the gateway sends it."""
+    from bot.rasa_instances import instance_for
+
+    urls = [rasa_url] if isinstance(rasa_url, str) else list(rasa_url)
     if not sender_ids:
         return "Rasa: nothing to erase"
     if tracker_store_url:
@@ -151,7 +156,7 @@ def erase_rasa_history(sender_ids: Sequence[str], tracker_store_url: Optional[st
         return f"Rasa: deleted {deleted} tracker events from the tracker store"
     erased = 0
     for sender in sender_ids:
-        url = f"{rasa_url.rstrip('/')}/conversations/{quote(sender, safe='')}/tracker/events"
+        url = f"{instance_for(urls, sender).rstrip('/')}/conversations/{quote(sender, safe='')}/tracker/events"
         if rasa_token:
             url += "?token=" + quote(rasa_token)
         request = urllib.request.Request(url, data=json.dumps([]).encode(), method="PUT",
@@ -170,9 +175,8 @@ def erase_rasa_history(sender_ids: Sequence[str], tracker_store_url: Optional[st
 
 
 def rasa_settings(env: Mapping[str, str]) -> tuple:
-    """(tracker store URL or None, Rasa URL, token), from the settings (`python -m bot` has loaded .env)."""
-    from bot.internal_auth import connect_host
+    """(tracker store URL or None, Rasa URLs, token), from the settings (`python -m bot` has loaded .env)."""
     from bot.rasa_endpoints import tracker_store_url
+    from bot.rasa_instances import rasa_urls
 
-    rasa_url = env.get("RASA_URL") or f"http://{connect_host(env)}:{env.get('RASA_PORT') or '5005'}"
-    return tracker_store_url(env), rasa_url, env.get("RASA_TOKEN", "")
+    return tracker_store_url(env), rasa_urls(env, local_processes=True), env.get("RASA_TOKEN", "")

@@ -102,3 +102,22 @@ def test_a_closed_case_goes_back_to_the_bot_whoever_holds_it(db_factory):
 
     outcome, rasa = _core_scenario(db_factory, scenario)
     assert outcome.changed and conversations.owner("web-2") == "bot" and rasa.triggered == [("web-2", "handback")]
+
+
+def test_a_known_conversation_is_not_looked_up_again_to_learn_it_is_not_new(db_factory):
+    asked = []
+
+    async def scenario(core):
+        real_exists = core.conversations.exists
+        core.conversations.exists = lambda sender: asked.append(sender) or real_exists(sender)
+        seen = [await core.is_new("rest-known")]
+        await core.customer_message("rest-known", "xin chào", "rest")
+        seen += [await core.is_new("rest-known"), await core.is_new("rest-known")]
+        ConversationService(db_factory).record("rest-elsewhere", "customer", "hi")  # e.g. through another gateway
+        seen += [await core.is_new("rest-elsewhere"), await core.is_new("rest-elsewhere"), await core.is_new("rest-x")]
+        return seen
+
+    seen, _ = _core_scenario(db_factory, scenario)
+    assert seen == [True, False, False, False, False, True]
+    # Asked once for each conversation not yet known to exist, never again once it is.
+    assert asked == ["rest-known", "rest-elsewhere", "rest-x"]

@@ -119,7 +119,8 @@ def test_rasa_tracker_store_history_is_deleted(any_db_factory):
 
 
 def test_rasa_settings_come_from_the_environment():
-    assert rasa_settings({"RASA_TOKEN": "abc", "RASA_PORT": "5099"}) == (None, "http://127.0.0.1:5099", "abc")
+    assert rasa_settings({"RASA_TOKEN": "abc", "RASA_PORT": "5099", "HOTRO_RASA_PROCESSES": "2"}) == (
+        None, ["http://127.0.0.1:5099", "http://127.0.0.1:5100"], "abc")
     tracker, url, token = rasa_settings({"HOTRO_DATABASE_URL": "postgresql://u@db/hotro", "RASA_TOKEN": "x",
                                          "RASA_URL": "http://rasa:5005"})
-    assert (tracker, url, token) == ("postgresql://u@db/hotro", "http://rasa:5005", "x")
+    assert (tracker, url, token) == ("postgresql://u@db/hotro", ["http://rasa:5005"], "x")
