@@ -13,6 +13,8 @@ action server refuses calls without it (bot/action_server.py).
 """
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional
 from urllib.parse import unquote, urlsplit
@@ -87,7 +89,14 @@ def build_endpoints(env: Mapping[str, str]) -> Dict[str, Any]:
 def write_endpoints(env: Mapping[str, str], path: Path) -> Path:
     """Write the file Rasa reads with --endpoints; it may hold a password, so only the owner can read it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600, exist_ok=True)
-    path.chmod(0o600)
-    path.write_text(yaml.safe_dump(build_endpoints(env), sort_keys=False), encoding="utf-8")
+    # Written aside, then renamed over: several Rasa processes starting at once (hotro-rasa@ units)
+    # each write it, and none may read a half-written file.
+    fd, temporary = tempfile.mkstemp(prefix=path.name, dir=path.parent)  # mode 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(yaml.safe_dump(build_endpoints(env), sort_keys=False))
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
     return path

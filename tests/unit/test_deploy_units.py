@@ -14,8 +14,10 @@ from bot.config import ROOT
 from bot.settings_env import ENV_FILE_VARIABLE
 
 DEPLOY = ROOT / "deploy"
-SERVICES = {"hotro-actions.service": "bot.action_server", "hotro-rasa.service": "bot.rasa_run",
+SERVICES = {"hotro-actions.service": "bot.action_server", "hotro-rasa@.service": "bot.rasa_run",
             "hotro-gateway.service": "bot.gateway"}
+# One Rasa process per port (instance name); the target starts the first.
+FIRST_RASA = "hotro-rasa@5005.service"
 
 
 def unit(name: str) -> Dict[str, Dict[str, List[str]]]:
@@ -42,7 +44,7 @@ def one(section: Dict[str, List[str]], key: str) -> str:
 def test_the_folder_holds_exactly_the_units_the_readme_names():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme[readme.index("### Under systemd"):readme.index("## Security")]
-    named = set(re.findall(r"`(hotro[\w.-]*\.(?:service|target))`", section))
+    named = set(re.findall(r"`(hotro[\w.@-]*\.(?:service|target))`", section))
     assert named == {path.name for path in DEPLOY.iterdir()} == set(SERVICES) | {"hotro.target"}
 
 
@@ -51,7 +53,8 @@ def test_each_service_runs_its_part_and_restarts_it_as_described(name):
     service, section = unit(name)["Service"], unit(name)["Unit"]
     home = one(service, "WorkingDirectory")
     command = one(service, "ExecStart").split()
-    assert command == [f"{home}/.venv/bin/python", "-m", SERVICES[name]]
+    port = ["--port", "%i"] if name.endswith("@.service") else []  # a template: its instance is the port
+    assert command == [f"{home}/.venv/bin/python", "-m", SERVICES[name]] + port
     assert importlib.util.find_spec(SERVICES[name]) is not None  # the module exists under that name
     restart = [one(service, key) for key in ("Restart", "RestartSec", "RestartPreventExitStatus")]
     assert restart == ["always", "1", "2"]
@@ -67,7 +70,7 @@ def test_each_service_runs_its_part_and_restarts_it_as_described(name):
 def test_the_target_starts_the_three_together():
     target = unit("hotro.target")
     wanted = {name for value in target["Unit"]["Wants"] for name in value.split()}
-    assert wanted == set(SERVICES) | {"network-online.target"}
+    assert wanted == set(SERVICES) - {"hotro-rasa@.service"} | {FIRST_RASA, "network-online.target"}
     assert one(target["Install"], "WantedBy") == "multi-user.target"
 
 
