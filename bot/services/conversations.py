@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Dict, List, Optional
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import sessionmaker
 
 from bot.store.conversations import get_or_create_conversation
@@ -195,20 +195,22 @@ class ConversationService:
             if author_type not in AUTHORS:
                 raise ConversationError(f"author must be one of {', '.join(AUTHORS)}")
         with session_scope(self._factory) as session:
-            conversation = get_or_create_conversation(session, sender_id, channel, "vi")
+            # Every customer message and every bot reply passes here: plain statements, not ORM objects
+            # (the ORM's loading and unit of work were most of the gateway's database time per message).
+            found = session.execute(select(Conversation.id, Conversation.owner)
+                                    .where(Conversation.sender_id == sender_id)).first()
+            if found is None:
+                conversation = get_or_create_conversation(session, sender_id, channel, "vi")
+                found = (conversation.id, conversation.owner)
+            conversation_id, owner = found
             now = self._clock()
-            for author_type, text, author_name, data, *when in lines:
-                session.add(
-                    Message(
-                        conversation_id=conversation.id,
-                        author_type=author_type,
-                        author_name=author_name,
-                        text=text or "",
-                        data=json.dumps(data, ensure_ascii=False) if data else None,
-                        created_at=when[0] if when else now,
-                    )
-                )
-            return conversation.owner or "bot"
+            if lines:
+                session.execute(insert(Message), [
+                    {"conversation_id": conversation_id, "author_type": author_type, "author_name": author_name,
+                     "text": text or "", "data": json.dumps(data, ensure_ascii=False) if data else None,
+                     "created_at": when[0] if when else now}
+                    for author_type, text, author_name, data, *when in lines])
+            return owner or "bot"
 
     def record_if_agent(self, sender_id: str, agent: str, author_type: str, text: str,
                         author_name: Optional[str] = None) -> Optional[Ownership]:
