@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Dict, List, Optional
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import sessionmaker
 
 from bot.store.conversations import get_or_create_conversation
@@ -21,6 +21,9 @@ OWNERS = ("bot", "queued", "agent")
 AUTHORS = ("customer", "bot", "staff", "system", "note")
 # Internal notes between staff: in the desk's transcript, never shown or sent to the customer.
 STAFF_ONLY = ("note",)
+# Built once: record_many runs twice per customer message, and building a statement costs more than running it.
+_ID_AND_OWNER = select(Conversation.id, Conversation.owner).where(Conversation.sender_id == bindparam("sender_id"))
+_ADD_MESSAGES = insert(Message)
 # The rating buttons' payloads ("/rate{\"rating\":\"5\"}"; NPS and CES are "/rate_nps", "/rate_ces").
 RATING_PAYLOAD = "/rate{"
 
@@ -197,15 +200,14 @@ class ConversationService:
         with session_scope(self._factory) as session:
             # Every customer message and every bot reply passes here: plain statements, not ORM objects
             # (the ORM's loading and unit of work were most of the gateway's database time per message).
-            found = session.execute(select(Conversation.id, Conversation.owner)
-                                    .where(Conversation.sender_id == sender_id)).first()
+            found = session.execute(_ID_AND_OWNER, {"sender_id": sender_id}).first()
             if found is None:
                 conversation = get_or_create_conversation(session, sender_id, channel, "vi")
                 found = (conversation.id, conversation.owner)
             conversation_id, owner = found
             now = self._clock()
             if lines:
-                session.execute(insert(Message), [
+                session.execute(_ADD_MESSAGES, [
                     {"conversation_id": conversation_id, "author_type": author_type, "author_name": author_name,
                      "text": text or "", "data": json.dumps(data, ensure_ascii=False) if data else None,
                      "created_at": when[0] if when else now}

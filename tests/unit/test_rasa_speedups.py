@@ -20,6 +20,89 @@ def test_valid_action_replies_pass(action):
     assert action._validate_action_result(reply) is True
 
 
+def _all_event_shapes():
+    """One serialised event of every type Rasa has, as an action server would send it."""
+    from rasa.shared.core import events as ev
+
+    samples = [
+        ev.UserUttered("xin chào", {"name": "greet", "confidence": 0.9}, [{"entity": "e", "value": "v", "start": 0,
+                                                                              "end": 1}]),
+        ev.BotUttered("chào", {"buttons": []}), ev.SlotSet("order_number", "DH100002"),
+        ev.ActionExecuted("action_listen", policy="p", confidence=1.0), ev.ActiveLoop("complaint_form"),
+        ev.ActiveLoop(None), ev.FollowupAction("action_x"), ev.AllSlotsReset(), ev.Restarted(), ev.SessionStarted(),
+        ev.ConversationPaused(), ev.ConversationResumed(), ev.UserUtteranceReverted(), ev.ActionReverted(),
+        ev.StoryExported(), ev.LoopInterrupted(True), ev.ActionExecutionRejected("action_x"),
+        ev.EntitiesAdded([{"entity": "e", "value": 1}]), ev.AgentUttered("hi"),
+        ev.ReminderScheduled("intent", __import__("datetime").datetime(2030, 1, 1), name="r"),
+        ev.ReminderCancelled(name="r"), ev.DefinePrevUserUtteredFeaturization(False),
+    ]
+    # The old names of active_loop and loop_interrupted: still accepted, no longer written by Rasa.
+    return [event.as_dict() for event in samples] + [{"event": "form", "name": "f", "timestamp": 1.0},
+                                                     {"event": "form_validation", "validate": True}]
+
+
+def _mutations(event):
+    """Invalid (or borderline) variants: each property given a value of the wrong type, the type renamed, dropped."""
+    yield {k: v for k, v in event.items() if k != "event"}
+    yield {**event, "event": event["event"] + "x"}
+    yield {**event, "event": 7}
+    for key in event:
+        for wrong in (None, 1, "s", [], {}, True, 1.5):
+            yield {**event, key: wrong}
+
+
+def _schema_says_valid(reply) -> bool:
+    from jsonschema import validate
+
+    try:
+        validate(reply, RemoteAction.action_response_format_spec())
+        return True
+    except ValidationError:
+        return False
+
+
+def test_the_per_type_check_only_passes_what_the_whole_schema_passes():
+    events = _all_event_shapes()
+    assert {event["event"] for event in events} == set(rasa_speedups._event_validators())  # every type is covered
+    replies = [{"events": events, "responses": [{"text": "a"}, {"response": "utter_x"}]}, {}, {"events": []},
+               {"events": "x"}, {"responses": [1]}, {"responses": {}}, {"events": [None]}, [], "x", None]
+    replies += [{"events": [variant]} for event in events for variant in _mutations(event)]
+    for reply in replies:
+        fast = rasa_speedups._valid_by_event_type(reply)
+        assert not fast or _schema_says_valid(reply), reply
+        assert fast == _schema_says_valid(reply) or not isinstance(reply, dict), reply  # and takes no detours
+    assert rasa_speedups._valid_by_event_type({"events": events})
+
+
+def test_a_refused_reply_gets_the_error_the_whole_schema_gives(action):
+    from jsonschema import validate
+
+    for reply in ({"events": [{"event": "slot", "value": 1}]}, {"events": [{"event": "nope"}]},
+                  {"responses": ["text"]}, {"events": [{"event": "user", "text": 5}]}):
+        with pytest.raises(ValidationError) as ours:
+            action._validate_action_result(reply)
+        with pytest.raises(ValidationError) as theirs:
+            validate(reply, RemoteAction.action_response_format_spec())
+        assert ours.value.message.startswith(theirs.value.message + ". Failed to validate Action server response")
+        assert list(ours.value.path) == list(theirs.value.path)
+
+
+def test_event_classes_resolve_as_before():
+    from rasa.shared.core.events import Event, SlotSet
+    from rasa.shared.utils.common import all_subclasses
+
+    rasa_speedups.apply()
+    original = rasa_speedups._original_resolve_by_type
+    assert Event.resolve_by_type is not original
+    for name in {cls.type_name for cls in all_subclasses(Event)}:
+        assert Event.resolve_by_type(name) is original(name)
+    assert Event.resolve_by_type("topic") is None
+    assert Event.resolve_by_type("no-such-event", SlotSet) is SlotSet
+    with pytest.raises(ValueError, match="Unknown event name 'no-such-event'"):
+        Event.resolve_by_type("no-such-event")
+    assert Event.from_parameters({"event": "slot", "name": "a", "value": 1}) == SlotSet("a", 1)
+
+
 def test_invalid_action_replies_are_still_refused(action):
     with pytest.raises(ValidationError) as err:
         action._validate_action_result({"events": "not a list"})
@@ -133,6 +216,7 @@ PATCHED = {
     "rasa.utils.endpoints.EndpointConfig.request": "bc49eb77a158ac1e",
     "rasa.core.actions.action.RemoteAction._validate_action_result": "24da0f6bdeb2d44f",
     "rasa.core.actions.action.RemoteAction.action_response_format_spec": "6f492274727ebb10",
+    "rasa.shared.core.events.Event.resolve_by_type": "ffabe9999fc8f7f3",
     "rasa.core.processor.MessageProcessor._load_model": "dc5cda8c01f32977",
     "rasa.engine.graph.GraphNode.__call__": "89e0bd700fc331a5",
     "rasa.engine.graph.GraphSchema.minimal_graph_schema": "6159296cd62fe3dd",

@@ -5,6 +5,8 @@ import hashlib
 import re
 
 import aiohttp
+import pytest
+from aiohttp import web
 
 from bot.gateway.app import STATIC
 from bot.services.staff import StaffService
@@ -93,3 +95,17 @@ def test_the_staff_api_is_never_cached(db_factory):
     ])
     assert [r.status for _path, r in got] == [200, 200, 401, 200, 404]
     assert all(r.headers.get("Cache-Control") == "no-store" for _path, r in got)
+
+
+@pytest.mark.parametrize("raw", [None, "text/html", "TEXT/HTML; charset=UTF-8", "application/json; charset=utf-8",
+                                 "text/css;charset=\"iso-8859-1\"", "nonsense", "", "image/png; name=a.png",
+                                 "text/javascript ; charset=utf-8 ; x=1"])
+def test_content_types_are_read_as_aiohttp_reads_them(raw):
+    from bot.gateway.security_headers import _media_type
+
+    response = web.Response()
+    if raw is None:
+        response.headers.pop("Content-Type", None)
+    else:
+        response.headers["Content-Type"] = raw
+    assert _media_type(raw) == (response.content_type, response.charset)
