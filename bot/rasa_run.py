@@ -50,6 +50,12 @@ def main(args: Optional[Sequence[str]] = None) -> None:
     sys.argv = rasa_argv(os.environ, options.port, options.model, endpoints)
     from rasa.__main__ import main as rasa_main
 
+    from bot import rasa_speedups
+
+    # Also applied when Rasa loads our REST channel; here too because the `language` slot depends on it
+    # (its mapping action runs inside Rasa), whatever channels credentials.yml lists.
+    rasa_speedups.apply()
+
     rasa_main()
 
 

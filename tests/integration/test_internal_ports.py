@@ -88,11 +88,10 @@ def test_action_server_refuses_forged_calls_and_runs_rasa_calls(stack, tickets):
         status, body = _post(url, call, headers)
         assert status == 403 and "only Rasa" in body["error"]
     assert tickets.for_sender("tg-987654321") == []
-    language_call = dict(call, next_action="action_detect_language",
-                         tracker=dict(forged_tracker, latest_message={"text": "I would like to complain please",
-                                                                      "intent": {}, "entities": []}))
-    status, body = _post(url, language_call, {"X-Hotro-Action-Secret": stack.env["HOTRO_ACTION_SECRET"]})
+    harmless_call = dict(call, next_action="action_cancel_form")
+    status, body = _post(url, harmless_call, {"X-Hotro-Action-Secret": stack.env["HOTRO_ACTION_SECRET"]})
     assert status == 200
-    assert {"event": "slot", "name": "language", "value": "en", "timestamp": None} in body["events"]
+    assert [r.get("response") for r in body["responses"]] == ["utter_complaint_cancelled"]
+    assert {"event": "slot", "name": "ticket_code", "value": None, "timestamp": None} in body["events"]
     with urllib.request.urlopen(f"{stack.action_url}/health", timeout=5) as health:
         assert health.status == 200

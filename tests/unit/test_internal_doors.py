@@ -83,7 +83,7 @@ def test_action_server_runs_actions_only_for_rasa():
         tracker = {"sender_id": "web-1", "slots": {"language": "vi"}, "events": [], "paused": False,
                    "latest_message": {"text": "I would like to file a complaint please", "intent": {}, "entities": []},
                    "followup_action": None, "active_loop": {}, "latest_action_name": "action_listen"}
-        call = {"next_action": "action_detect_language", "sender_id": "web-1", "tracker": tracker, "domain": {},
+        call = {"next_action": "action_cancel_form", "sender_id": "web-1", "tracker": tracker, "domain": {},
                 "version": "3.6.21"}
         try:
             async with aiohttp.ClientSession() as http:
@@ -103,4 +103,5 @@ def test_action_server_runs_actions_only_for_rasa():
     assert (health, listing) == (200, 403)
     assert forged[0] == wrong[0] == 403 and "only Rasa" in forged[1]["error"]
     assert ran[0] == 200
-    assert {"event": "slot", "name": "language", "value": "en", "timestamp": None} in ran[1]["events"]
+    assert [r.get("response") for r in ran[1]["responses"]] == ["utter_complaint_cancelled"]
+    assert {"event": "slot", "name": "ticket_code", "value": None, "timestamp": None} in ran[1]["events"]

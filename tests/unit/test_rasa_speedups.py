@@ -217,6 +217,8 @@ PATCHED = {
     "rasa.core.actions.action.RemoteAction._validate_action_result": "24da0f6bdeb2d44f",
     "rasa.core.actions.action.RemoteAction.action_response_format_spec": "6f492274727ebb10",
     "rasa.shared.core.events.Event.resolve_by_type": "ffabe9999fc8f7f3",
+    "rasa.core.actions.action.ActionExtractSlots._run_custom_action": "078d2771589cb222",
+    "rasa.core.actions.action.ActionExtractSlots._execute_custom_action": "c1335b40c4ba694c",
     "rasa.core.processor.MessageProcessor._load_model": "dc5cda8c01f32977",
     "rasa.engine.graph.GraphNode.__call__": "89e0bd700fc331a5",
     "rasa.engine.graph.GraphSchema.minimal_graph_schema": "6159296cd62fe3dd",
