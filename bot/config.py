@@ -5,9 +5,11 @@ Secrets (tokens, database passwords) are never in the repository.
 """
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,11 +49,13 @@ class Settings:
             order_backend=env.get("HOTRO_ORDER_BACKEND", "db").strip().lower(),
             order_api_url=env.get("HOTRO_ORDER_API_URL", "").rstrip("/"),
             order_api_token=env.get("HOTRO_ORDER_API_TOKEN", ""),
-            order_api_timeout=float(env.get("HOTRO_ORDER_API_TIMEOUT", "3")),
+            order_api_timeout=decimal_number("HOTRO_ORDER_API_TIMEOUT", env.get("HOTRO_ORDER_API_TIMEOUT") or "3",
+                                             minimum=0.1),
             faq_dir=Path(env.get("HOTRO_FAQ_DIR") or ROOT / "faq"),
             scripts_dir=Path(env.get("HOTRO_SCRIPTS_DIR") or ROOT / "scripts"),
             opening_hours=env.get("HOTRO_OPENING_HOURS", "08:00-21:00"),
-            staff_online_minutes=int(env.get("HOTRO_STAFF_ONLINE_MINUTES", "10")),
+            staff_online_minutes=whole_number("HOTRO_STAFF_ONLINE_MINUTES",
+                                              env.get("HOTRO_STAFF_ONLINE_MINUTES") or "10", minimum=1),
             upload_dir=Path(env.get("HOTRO_UPLOAD_DIR") or ROOT / "var" / "uploads"),
             staff_token_days=_non_negative("HOTRO_STAFF_TOKEN_DAYS", env.get("HOTRO_STAFF_TOKEN_DAYS") or "90"),
             trusted_proxies=env.get("HOTRO_TRUSTED_PROXIES", ""),
@@ -83,8 +87,27 @@ def _choice(name: str, value: str, allowed) -> str:
     return value
 
 
-def _non_negative(name: str, value: str) -> int:
-    number = int(value)
-    if number < 0:
-        raise ValueError(f"{name} must be 0 or more, not {value}")
+def whole_number(name: str, value: str, minimum: Optional[int] = None) -> int:
+    """A setting that is a whole number: a wrong one stops start-up with the setting's name, not int()'s words."""
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {value!r}") from None
+    if minimum is not None and number < minimum:
+        raise ValueError(f"{name} must be {minimum} or more, not {value}")
     return number
+
+
+def decimal_number(name: str, value: str, minimum: float = 0.0) -> float:
+    """A setting that is a number of seconds or the like (2, 0.5): finite and at least `minimum`."""
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise ValueError(f"{name} must be a number, not {value!r}") from None
+    if not math.isfinite(number) or number < minimum:
+        raise ValueError(f"{name} must be a number of at least {minimum:g}, not {value}")
+    return number
+
+
+def _non_negative(name: str, value: str) -> int:
+    return whole_number(name, value, minimum=0)

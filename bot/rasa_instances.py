@@ -18,6 +18,9 @@ from __future__ import annotations
 import hashlib
 import os
 from typing import List, Mapping, Sequence
+from urllib.parse import urlsplit
+
+from bot.config import whole_number
 
 RASA_URLS_ENV = "HOTRO_RASA_URLS"
 RASA_PROCESSES_ENV = "HOTRO_RASA_PROCESSES"
@@ -36,12 +39,24 @@ def rasa_urls(env: Mapping[str, str], local_processes: bool = False) -> List[str
 
     listed = [url.strip().rstrip("/") for url in env.get(RASA_URLS_ENV, "").split(",") if url.strip()]
     if listed:
-        return listed
+        return [_checked(RASA_URLS_ENV, url) for url in listed]
     if env.get("RASA_URL", "").strip():
-        return [env["RASA_URL"].strip().rstrip("/")]
-    first = int(env.get("RASA_PORT") or 5005)
+        return [_checked("RASA_URL", env["RASA_URL"].strip().rstrip("/"))]
+    first = whole_number("RASA_PORT", env.get("RASA_PORT") or 5005, minimum=1)
     count = process_count(env) if local_processes else 1
     return [f"http://{connect_host(env)}:{first + n}" for n in range(count)]
+
+
+def _checked(name: str, url: str) -> str:
+    """An http(s) URL with a host: anything else (a typo, file:, a path alone) stops start-up with its name."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(f"{name}: {url!r} is not an http:// or https:// address of a Rasa server")
+    return url
 
 
 def _score(url: str, sender: str) -> int:
@@ -61,10 +76,7 @@ def process_count(env: Mapping[str, str], cores: int = 0) -> int:
     """How many Rasa processes `make run` starts: HOTRO_RASA_PROCESSES, else one per core (at most 4)."""
     given = env.get(RASA_PROCESSES_ENV, "").strip()
     if given:
-        count = int(given)
-        if count < 1:
-            raise ValueError(f"{RASA_PROCESSES_ENV} must be at least 1")
-        return count
+        return whole_number(RASA_PROCESSES_ENV, given, minimum=1)
     return max(1, min(cores or os.cpu_count() or 1, MAX_DEFAULT_PROCESSES))
 
 

@@ -234,16 +234,17 @@ def _interrupt(_signum, _frame) -> None:
 
 
 def main() -> int:
+    from bot.config import whole_number
     from bot.startup import exit_unless_migrated, summary_lines
 
     # .env first, so the database checked here is the one every process will use.
     database_url = exit_unless_migrated("hotro")
-    rasa_port = int(os.environ.get("RASA_PORT", "5005"))
+    rasa_port = whole_number("RASA_PORT", os.environ.get("RASA_PORT") or "5005", minimum=1)
     # One Rasa per core (HOTRO_RASA_PROCESSES), on RASA_PORT, RASA_PORT+1, ...; the gateway keeps each
     # conversation on one of them.
     rasa_ports = [rasa_port + n for n in range(process_count(os.environ))]
-    action_port = int(os.environ.get("ACTION_PORT", "5055"))
-    gateway_port = int(os.environ.get("GATEWAY_PORT", "8000"))
+    action_port = whole_number("ACTION_PORT", os.environ.get("ACTION_PORT") or "5055", minimum=1)
+    gateway_port = whole_number("GATEWAY_PORT", os.environ.get("GATEWAY_PORT") or "8000", minimum=1)
     stack = Stack(
         rasa_port=rasa_port,
         action_port=action_port,

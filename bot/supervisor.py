@@ -41,8 +41,11 @@ class RestartPolicy:
     @classmethod
     def from_env(cls, env) -> "RestartPolicy":
         """HOTRO_RESTART_BURST / HOTRO_RESTART_INTERVAL: the crash-loop limit (systemd's names in the README)."""
-        return cls(burst=int(env.get("HOTRO_RESTART_BURST") or cls.burst),
-                   interval=float(env.get("HOTRO_RESTART_INTERVAL") or cls.interval))
+        from bot.config import decimal_number, whole_number
+
+        return cls(burst=whole_number("HOTRO_RESTART_BURST", env.get("HOTRO_RESTART_BURST") or cls.burst, minimum=1),
+                   interval=decimal_number("HOTRO_RESTART_INTERVAL", env.get("HOTRO_RESTART_INTERVAL") or cls.interval,
+                                           minimum=1))
 
     def delay(self, failures: int) -> float:
         return min(self.max_delay, self.first_delay * 2 ** max(0, failures - 1))

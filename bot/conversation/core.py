@@ -30,6 +30,7 @@ from bot.conversation.guard import (INTENT_PREFIX, Limits, as_rasa_text, is_toke
                                    new_conversation_secret, too_long_answer)
 from bot.conversation.hub import Hub
 from bot.conversation.rasa import RasaClient
+from bot.conversation.transcript_writer import TranscriptWriter
 from bot.services.conversations import ConversationService, Ownership
 from bot.services.handoff_quota import METADATA_KEY as CLIENT_KEY
 
@@ -73,6 +74,7 @@ class ConversationCore:
         self.events = events or DeskEvents()  # what open desks are told (GET /api/events)
         self.limits = limits
         self.backlog = TranscriptBacklog(conversations)
+        self.writer = TranscriptWriter(conversations)  # many conversations' lines per transaction under load
         # A RoutingService (bot/services/routing.py) when HOTRO_AUTO_ASSIGN is on; the gateway sets it.
         self.routing = None
         # Payloads of the buttons the bot showed lately, per conversation: the fast path of the payload check
@@ -88,6 +90,7 @@ class ConversationCore:
 
     async def close(self) -> None:
         await self.rasa.close()
+        await self.writer.close()
         await self.backlog.close()
 
     async def _db(self, fn, *args, **kwargs):
@@ -142,7 +145,7 @@ class ConversationCore:
         """Write (author, text, name, data) lines; the conversation's owner. With the database down they wait."""
         if not self.backlog.has(sender):  # lines already waiting go first: the transcript stays in order
             try:
-                owner = await self._db(self.conversations.record_many, sender, lines, channel)
+                owner = await self.writer.record(sender, lines, channel)
                 self._remember(self._known, sender, None)
                 return owner
             except SQLAlchemyError as exc:

@@ -50,6 +50,10 @@ class DeskEvents:
             _offer(queue, event)
         return len(self._subscribers)
 
+    def end(self, queue: asyncio.Queue) -> None:
+        """End one open stream (its desk reconnects, if it is still open)."""
+        _offer(queue, None)
+
     def close(self) -> None:
         """End every open stream (the gateway is stopping); desks reconnect to another instance or later."""
         for queue in list(self._subscribers):

@@ -15,7 +15,7 @@ from typing import FrozenSet, Optional, Sequence, Union
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from bot.config import Settings
+from bot.config import Settings, whole_number
 from bot.conversation.core import ConversationCore
 from bot.conversation.guard import Limits
 from bot.conversation.rasa import RasaClient
@@ -188,10 +188,11 @@ def main() -> None:
 
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
     settings = registry.settings()
-    port = int(os.environ.get("GATEWAY_PORT", "8000"))
+    port = whole_number("GATEWAY_PORT", os.environ.get("GATEWAY_PORT") or "8000", minimum=1)
     rasa_urls = configured_rasa_urls(os.environ)
     factory = session_factory(settings.database_url)
-    limits = Limits(max_message_chars=int(os.environ.get("HOTRO_MAX_MESSAGE_CHARS", "2000")))
+    limits = Limits(max_message_chars=whole_number("HOTRO_MAX_MESSAGE_CHARS", os.environ.get("HOTRO_MAX_MESSAGE_CHARS") or "2000",
+                                                    minimum=1))
     core = build_core(ConversationService(factory), rasa_urls, os.environ.get("RASA_TOKEN", ""),
                       os.environ.get(GATEWAY_SECRET_ENV, ""), limits)
     redis_url = os.environ.get("HOTRO_REDIS_URL") or None

@@ -31,6 +31,8 @@ EVENTS_CORE = web.AppKey("events_core", ConversationCore)
 KEEPALIVE_SECONDS = 20  # a comment line this often keeps proxies from closing an idle stream
 STREAM_SECONDS = 300
 RETRY_MS = 2000  # how soon the browser reconnects after a stream ends
+MAX_STREAMS_PER_PERSON = 8  # a few tabs and a phone each; more is a leak or an attack
+OPEN_STREAMS = web.AppKey("open_event_streams", dict)  # staff name -> their streams' queues, oldest first
 
 
 async def events(request: web.Request) -> web.StreamResponse:
@@ -41,6 +43,13 @@ async def events(request: web.Request) -> web.StreamResponse:
     })
     await response.prepare(request)
     queue = bus.subscribe()
+    # Each stream holds a connection and a queue: one account (or a stolen token) may not pile up hundreds.
+    # Past the cap the person's oldest stream ends rather than the new one being refused: a closed tab's
+    # stream lingers until its next keep-alive write fails, and the desk just opened must work.
+    mine = request.app[OPEN_STREAMS].setdefault(request["staff"].name, [])
+    mine.append(queue)
+    while len(mine) > MAX_STREAMS_PER_PERSON:
+        bus.end(mine.pop(0))
     loop = asyncio.get_running_loop()
     ends = loop.time() + STREAM_SECONDS
     try:
@@ -52,11 +61,15 @@ async def events(request: web.Request) -> web.StreamResponse:
             except asyncio.TimeoutError:
                 await response.write(b": keepalive\n\n")
                 continue
-            if event is None:  # the gateway is stopping
+            if event is None:  # the gateway is stopping, or this person opened too many streams
                 break
             await response.write(f"data: {json.dumps(event, ensure_ascii=False)}\n\n".encode())
     finally:
         bus.unsubscribe(queue)
+        if queue in mine:
+            mine.remove(queue)
+        if not mine and request.app[OPEN_STREAMS].get(request["staff"].name) is mine:
+            del request.app[OPEN_STREAMS][request["staff"].name]
     return response
 
 
@@ -105,6 +118,7 @@ async def script_progress(app: web.Application, tickets) -> dict:
 def add_desk_live_api(app: web.Application, core: ConversationCore, scripts: ActionScriptService) -> None:
     app[EVENTS_CORE] = core
     app[SCRIPTS] = scripts
+    app[OPEN_STREAMS] = {}
 
     async def end_streams(_app: web.Application) -> None:
         core.events.close()

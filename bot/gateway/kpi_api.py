@@ -32,8 +32,10 @@ def period_from(query, now: datetime) -> Tuple[datetime, datetime]:
     else:
         days = query.get("days", "7").strip()
         # ASCII digits only: int() reads "²" and "٣", and a timedelta of 10**12 days overflows (a 500).
-        if not re.fullmatch(r"[+-]?[0-9]{1,6}", days):
-            raise ValueError("days is a whole number")
+        if not re.fullmatch(r"[+-]?[0-9]+", days):
+            raise ValueError(f"days is a whole number of 1 to {MAX_DAYS}")
+        if len(days.lstrip("+-")) > 6:
+            raise ValueError(f"a period is 1 to {MAX_DAYS} days")
         start, end = now - timedelta(days=int(days)), now
     if not timedelta(0) < end - start <= timedelta(days=MAX_DAYS):
         raise ValueError(f"a period is 1 to {MAX_DAYS} days")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import sessionmaker
@@ -22,7 +22,8 @@ AUTHORS = ("customer", "bot", "staff", "system", "note")
 # Internal notes between staff: in the desk's transcript, never shown or sent to the customer.
 STAFF_ONLY = ("note",)
 # Built once: record_many runs twice per customer message, and building a statement costs more than running it.
-_ID_AND_OWNER = select(Conversation.id, Conversation.owner).where(Conversation.sender_id == bindparam("sender_id"))
+_IDS_AND_OWNERS = select(Conversation.sender_id, Conversation.id, Conversation.owner).where(
+    Conversation.sender_id.in_(bindparam("sender_ids", expanding=True)))
 _ADD_MESSAGES = insert(Message)
 # The rating buttons' payloads ("/rate{\"rating\":\"5\"}"; NPS and CES are "/rate_nps", "/rate_ces").
 RATING_PAYLOAD = "/rate{"
@@ -189,30 +190,58 @@ class ConversationService:
         """Add one message; returns who owns the conversation now (the gateway's next question, same transaction)."""
         return self.record_many(sender_id, [(author_type, text, author_name, data)], channel)
 
+    @staticmethod
+    def check_lines(lines: List[tuple]) -> None:
+        """ConversationError unless every line's author is one of AUTHORS."""
+        for author_type, *_ in lines:
+            if author_type not in AUTHORS:
+                raise ConversationError(f"author must be one of {', '.join(AUTHORS)}")
+
     def record_many(self, sender_id: str, lines: List[tuple], channel: str = "rest") -> str:
         """Add (author_type, text, author_name, data[, created_at]) lines in one transaction; returns the owner.
 
         `created_at` is for lines written late (the database was down when they were said).
         """
-        for author_type, *_ in lines:
-            if author_type not in AUTHORS:
-                raise ConversationError(f"author must be one of {', '.join(AUTHORS)}")
-        with session_scope(self._factory) as session:
-            # Every customer message and every bot reply passes here: plain statements, not ORM objects
-            # (the ORM's loading and unit of work were most of the gateway's database time per message).
-            found = session.execute(_ID_AND_OWNER, {"sender_id": sender_id}).first()
-            if found is None:
-                conversation = get_or_create_conversation(session, sender_id, channel, "vi")
-                found = (conversation.id, conversation.owner)
-            conversation_id, owner = found
-            now = self._clock()
-            if lines:
-                session.execute(_ADD_MESSAGES, [
-                    {"conversation_id": conversation_id, "author_type": author_type, "author_name": author_name,
-                     "text": text or "", "data": json.dumps(data, ensure_ascii=False) if data else None,
-                     "created_at": when[0] if when else now}
-                    for author_type, text, author_name, data, *when in lines])
-            return owner or "bot"
+        return self.record_batch([(sender_id, lines, channel)])[0]
+
+    def record_batch(self, items: List[Tuple[str, List[tuple], str]]) -> List[str]:
+        """record_many for several (sender_id, lines, channel) at once, in one transaction: each one's owner.
+
+        The gateway writes what many conversations said together (bot/conversation/transcript_writer.py).
+        Lines keep their order, within a conversation and across the batch.
+        """
+        for _, lines, _ in items:
+            self.check_lines(lines)
+        senders = list(dict.fromkeys(sender for sender, _, _ in items))
+        channels = {sender: channel for sender, _, channel in items}
+        for attempt in range(2):
+            with session_scope(self._factory) as session:
+                # Every customer message and every bot reply passes here: plain statements, not ORM objects
+                # (the ORM's loading and unit of work were most of the gateway's database time per message).
+                found = {row.sender_id: (row.id, row.owner)
+                         for row in session.execute(_IDS_AND_OWNERS, {"sender_ids": senders})}
+                if len(found) == len(senders) or attempt:
+                    for sender in senders:
+                        if sender not in found:  # erased meanwhile (python -m bot privacy): a new one, as before
+                            conversation = get_or_create_conversation(session, sender, channels[sender], "vi")
+                            found[sender] = (conversation.id, conversation.owner)
+                    now = self._clock()
+                    rows = [{"conversation_id": found[sender][0], "author_type": author_type,
+                             "author_name": author_name, "text": text or "",
+                             "data": json.dumps(data, ensure_ascii=False) if data else None,
+                             "created_at": when[0] if when else now}
+                            for sender, lines, _ in items
+                            for author_type, text, author_name, data, *when in lines]
+                    if rows:
+                        session.execute(_ADD_MESSAGES, rows)
+                    return [found[sender][1] or "bot" for sender, _, _ in items]
+            # The first message of a conversation (rare): created on its own, so that two gateways creating
+            # the same one at once cost a retry of that creation, not the batch.
+            for sender in senders:
+                if sender not in found:
+                    with session_scope(self._factory) as session:
+                        get_or_create_conversation(session, sender, channels[sender], "vi")
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def record_if_agent(self, sender_id: str, agent: str, author_type: str, text: str,
                         author_name: Optional[str] = None) -> Optional[Ownership]:

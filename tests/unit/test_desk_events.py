@@ -10,6 +10,7 @@ from bot.conversation.desk_events import QUEUE_SIZE, RESYNC, DeskEvents
 from bot.services.conversations import ConversationService
 from bot.services.staff import StaffService
 from bot.services.tickets import ComplaintSubmission, TicketService
+from bot.gateway.app import CORE
 from tests.serving import FakeRasa, gateway_app, serve, web_chat, widget_socket
 from tests.unit.test_gateway_fanout import redis_url  # noqa: F401 - a fixture
 
@@ -95,6 +96,46 @@ def test_a_desk_hears_of_handoffs_claims_and_customer_messages_without_asking(db
                     listed = (await r.json())[0]
                 assert listed["id"] == "web-ev1" and listed["category"] == "damaged"
                 assert listed["customer_phone"] == "0912***678" and listed["sla"]["kind"] == "acknowledge"
+        finally:
+            await runner.cleanup()
+            await rasa.stop()
+
+    asyncio.run(asyncio.wait_for(main(), 60))
+
+
+def test_one_person_keeps_only_a_few_event_streams_the_newest_ones(db_factory):
+    from bot.gateway.desk_live_api import MAX_STREAMS_PER_PERSON, OPEN_STREAMS
+
+    staff = StaffService(db_factory)
+    staff.add("lan", PASSWORD, "Lan")
+    staff.add("minh", PASSWORD, "Minh")
+    lan = {"Authorization": "Bearer " + staff.issue_token("lan")}
+    minh = {"Authorization": "Bearer " + staff.issue_token("minh")}
+
+    async def main():
+        rasa = await FakeRasa(lambda body: []).start()
+        app = gateway_app(db_factory, rasa.url)
+        runner, base = await serve(app)
+        try:
+            async with aiohttp.ClientSession() as session:
+                other = await session.get(base + "/api/events", headers=minh)
+                await _events(other, lambda seen: seen[-1] == {"ready": True})
+                streams = []
+                for _ in range(MAX_STREAMS_PER_PERSON + 3):
+                    stream = await session.get(base + "/api/events", headers=lan)
+                    assert stream.status == 200  # the desk just opened always works
+                    await _events(stream, lambda seen: seen[-1] == {"ready": True})
+                    streams.append(stream)
+                for oldest in streams[:3]:  # ended by the server: the bytes stop and the stream closes
+                    assert (await asyncio.wait_for(oldest.content.read(), 10)).strip() == b""
+                assert len(app[OPEN_STREAMS]["lan"]) == MAX_STREAMS_PER_PERSON
+                assert len(app[OPEN_STREAMS]["minh"]) == 1  # the cap is per person
+                await app[CORE].events.publish({"type": "note", "conversation": "c1"})
+                for stream in streams[3:] + [other]:
+                    seen = await _events(stream, lambda seen: seen[-1].get("type") == "note")
+                    assert seen[-1] == {"type": "note", "conversation": "c1"}
+                for stream in streams[3:] + [other]:
+                    stream.close()
         finally:
             await runner.cleanup()
             await rasa.stop()

@@ -120,6 +120,12 @@ def test_periods_are_vietnam_days():
                 {"days": "999"}):
         with pytest.raises(ValueError):
             period_from(bad, now)
+    # A huge number is a period too long, not "not a number"; non-ASCII digits are not a number.
+    for huge in ("999999999999", "+1" + "0" * 40):
+        with pytest.raises(ValueError, match="a period is 1 to 366 days"):
+            period_from({"days": huge}, now)
+    with pytest.raises(ValueError, match="days is a whole number of 1 to 366"):
+        period_from({"days": "٣"}, now)
 
 
 def test_cli_prints_the_report(db_factory, sqlite_url, monkeypatch, capsys):

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from typing import Mapping, Optional
 from urllib.parse import urlparse
 
+from bot.config import decimal_number, whole_number
+
 
 @dataclass(frozen=True)
 class TelegramSettings:
@@ -29,9 +31,10 @@ class TelegramSettings:
             api_url=(env.get("TELEGRAM_API_URL") or "https://api.telegram.org").rstrip("/"),
             webhook_url=(env.get("TELEGRAM_WEBHOOK_URL") or "").strip(),
             webhook_secret=(env.get("TELEGRAM_WEBHOOK_SECRET") or "").strip(),
-            staff_chat_id=int(staff_chat) if staff_chat else None,
-            poll_timeout=int(env.get("TELEGRAM_POLL_TIMEOUT") or 25),
-            staff_scan_seconds=float(env.get("TELEGRAM_STAFF_SCAN_SECONDS") or 5),
+            staff_chat_id=whole_number("TELEGRAM_STAFF_CHAT_ID", staff_chat) if staff_chat else None,
+            poll_timeout=whole_number("TELEGRAM_POLL_TIMEOUT", env.get("TELEGRAM_POLL_TIMEOUT") or 25, minimum=0),
+            staff_scan_seconds=decimal_number("TELEGRAM_STAFF_SCAN_SECONDS", env.get("TELEGRAM_STAFF_SCAN_SECONDS") or 5,
+                                              minimum=0.5),
             receive_updates=(env.get("TELEGRAM_UPDATES") or "on").strip().lower() not in ("off", "0", "false", "no"),
         )
 
