@@ -21,6 +21,7 @@ from bot.rasa_instances import instance_for
 logger = logging.getLogger(__name__)
 
 TIMEOUT = aiohttp.ClientTimeout(total=30)
+KEEPALIVE_SECONDS = 2.0  # below Sanic's KEEP_ALIVE_TIMEOUT (5 s), which Rasa runs on
 
 
 class RasaClient:
@@ -39,7 +40,10 @@ class RasaClient:
 
     async def start(self) -> None:
         if self._http is None:
-            self._http = aiohttp.ClientSession(timeout=self._timeout, headers=self._headers)
+            # Idle connections are dropped after 2 s, before Rasa's Sanic closes them from its side (5 s): a
+            # message sent just as Rasa closes the connection would fail and the customer get the apology.
+            self._http = aiohttp.ClientSession(timeout=self._timeout, headers=self._headers,
+                                               connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_SECONDS))
 
     async def close(self) -> None:
         if self._http is not None:

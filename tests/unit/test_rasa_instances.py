@@ -149,3 +149,22 @@ def test_health_probes_each_instance_under_its_supervision_name():
     monitor = standard_monitor({}, ["http://127.0.0.1:9", "http://127.0.0.1:10"])
     assert list(monitor.probes) == ["rasa", "rasa-2", "action_server"]
     assert list(standard_monitor({}, "http://127.0.0.1:9").probes) == ["rasa", "action_server"]
+
+
+def test_the_gateway_drops_idle_connections_to_rasa_before_rasa_does():
+    """Sanic closes an idle keep-alive connection after KEEP_ALIVE_TIMEOUT; a message sent on it just then fails."""
+    import asyncio
+
+    from sanic.config import DEFAULT_CONFIG
+
+    from bot.conversation.rasa import RasaClient
+
+    async def idle_limit():
+        client = RasaClient("http://127.0.0.1:5005")
+        await client.start()
+        try:
+            return client._http.connector._keepalive_timeout
+        finally:
+            await client.close()
+
+    assert 0 < asyncio.run(idle_limit()) < DEFAULT_CONFIG["KEEP_ALIVE_TIMEOUT"]
