@@ -4,6 +4,7 @@ One copy of each, so that a change to how the gateway is built is made once.
 """
 from __future__ import annotations
 
+import inspect
 from datetime import datetime, timedelta
 from contextlib import asynccontextmanager
 from typing import Callable, List, Optional
@@ -86,7 +87,10 @@ class FakeRasa:
             return web.json_response({"error": "down"}, status=500)
         if body["message"] == "/restart":
             return web.json_response([])
-        return web.json_response(self.answer(body))
+        replies = self.answer(body)
+        if inspect.isawaitable(replies):  # an answer that takes its time (coroutine)
+            replies = await replies
+        return web.json_response(replies)
 
     async def trigger(self, request: web.Request) -> web.Response:
         self.triggered.append((request.match_info["sender"], (await request.json())["name"]))

@@ -31,6 +31,7 @@ from bot.conversation.guard import (INTENT_PREFIX, Limits, as_rasa_text, is_toke
 from bot.conversation.hub import Hub
 from bot.conversation.rasa import RasaClient
 from bot.conversation.transcript_writer import TranscriptWriter
+from bot.conversation.turns import ConversationTurns
 from bot.services.conversations import ConversationService, Ownership
 from bot.services.handoff_quota import METADATA_KEY as CLIENT_KEY
 
@@ -75,6 +76,7 @@ class ConversationCore:
         self.limits = limits
         self.backlog = TranscriptBacklog(conversations)
         self.writer = TranscriptWriter(conversations)  # many conversations' lines per transaction under load
+        self.turns = ConversationTurns()  # a conversation's next message waits for the answer to the last one
         # A RoutingService (bot/services/routing.py) when HOTRO_AUTO_ASSIGN is on; the gateway sets it.
         self.routing = None
         # Payloads of the buttons the bot showed lately, per conversation: the fast path of the payload check
@@ -108,6 +110,11 @@ class ConversationCore:
         counts handoffs per conversation.
         A message over the size limit is kept whole for staff but never reaches Rasa.
         """
+        async with self.turns.turn(sender):
+            return await self._customer_turn(sender, text, channel, metadata, command, client)
+
+    async def _customer_turn(self, sender: str, text: str, channel: str, metadata: Optional[Dict[str, Any]],
+                             command: Optional[str], client: Optional[str]) -> List[Reply]:
         owner = await self.record(sender, channel, [("customer", text, None, None)])
         if owner != "bot":
             await self.events.publish({"type": "customer_message", "conversation": sender, "owner": owner})
@@ -132,11 +139,12 @@ class ConversationCore:
         Rasa only reads text, so the file (and its caption) never reaches it: staff see it in the desk.
         """
         answer = attachment_received(language, attachment["kind"])
-        owner = await self.record(sender, channel, [
-            ("customer", attachment_text(caption, attachment["kind"], attachment.get("file_name")), None,
-             {"attachment": attachment}),
-            ("bot", answer, None, None),
-        ])
+        async with self.turns.turn(sender):
+            owner = await self.record(sender, channel, [
+                ("customer", attachment_text(caption, attachment["kind"], attachment.get("file_name")), None,
+                 {"attachment": attachment}),
+                ("bot", answer, None, None),
+            ])
         if owner != "bot":
             await self.events.publish({"type": "customer_message", "conversation": sender, "owner": owner})
         return [{"text": answer}]
@@ -299,8 +307,9 @@ class ConversationCore:
 
     async def _hand_back(self, sender: str, channel: str) -> None:
         """Tell Rasa a person handed the conversation back (intent `handback`); deliver and record its replies."""
-        replies = await self.rasa.trigger_intent(sender, "handback")
-        await self._record_bot_replies(sender, replies, channel)
+        async with self.turns.turn(sender):  # not in the middle of the customer's own message
+            replies = await self.rasa.trigger_intent(sender, "handback")
+            await self._record_bot_replies(sender, replies, channel)
         for reply in replies:
             await self.deliver(sender, bot_message(reply))
 

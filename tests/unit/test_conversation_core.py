@@ -121,3 +121,54 @@ def test_a_known_conversation_is_not_looked_up_again_to_learn_it_is_not_new(db_f
     assert seen == [True, False, False, False, False, True]
     # Asked once for each conversation not yet known to exist, never again once it is.
     assert asked == ["rest-known", "rest-elsewhere", "rest-x"]
+
+
+def test_a_conversations_messages_reach_rasa_one_at_a_time_and_others_are_not_held_up(db_factory):
+    """Rasa would make a second message of a conversation wait in its lock store, polling once a second."""
+    import aiohttp
+
+    from tests.serving import serve
+
+    in_flight, most_per_conversation, most_overall, first_arrived = {}, {}, [0], asyncio.Event()
+
+    async def slow_rasa(body):
+        sender = body["sender"]
+        in_flight[sender] = in_flight.get(sender, 0) + 1
+        most_per_conversation[sender] = max(most_per_conversation.get(sender, 0), in_flight[sender])
+        most_overall[0] = max(most_overall[0], sum(in_flight.values()))
+        first_arrived.set()
+        await asyncio.sleep(0.2)
+        in_flight[sender] -= 1
+        return [{"recipient_id": sender, "text": f"re {body['message']}"}]
+
+    async def main():
+        rasa = await FakeRasa(slow_rasa).start()
+        app = gateway_app(db_factory, rasa.url)
+        runner, base = await serve(app)
+        try:
+            async with aiohttp.ClientSession() as http:
+                async def say(sender, text):
+                    async with http.post(f"{base}/webhooks/rest/webhook",
+                                         json={"sender": sender, "message": text}) as response:
+                        return [r["text"] for r in await response.json()]
+
+                first = asyncio.ensure_future(say("rest-quick", "một"))
+                await first_arrived.wait()  # the customer's second and third lines come while the first is answered
+                answers = await asyncio.gather(first, say("rest-quick", "hai"), say("rest-quick", "ba"),
+                                               say("rest-other", "khác"))
+        finally:
+            await runner.cleanup()
+            await rasa.stop()
+        from bot.gateway.app import CORE
+        return answers, len(app[CORE].turns)
+
+    answers, locks_left = asyncio.run(asyncio.wait_for(main(), 30))
+    assert answers == [["re một"], ["re hai"], ["re ba"], ["re khác"]]
+    assert most_per_conversation == {"rest-quick": 1, "rest-other": 1}
+    assert most_overall[0] == 2  # another customer's message went alongside
+    assert locks_left == 0
+    lines = ConversationService(db_factory).transcript("rest-quick")
+    texts = [line.text for line in lines]
+    assert texts[:2] == ["một", "re một"]  # each answer right after the message it answers
+    assert sorted(texts[2:]) == sorted(["hai", "re hai", "ba", "re ba"])
+    assert [line.author_type for line in lines] == ["customer", "bot"] * 3
