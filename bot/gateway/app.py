@@ -191,8 +191,8 @@ def main() -> None:
     port = whole_number("GATEWAY_PORT", os.environ.get("GATEWAY_PORT") or "8000", minimum=1)
     rasa_urls = configured_rasa_urls(os.environ)
     factory = session_factory(settings.database_url)
-    limits = Limits(max_message_chars=whole_number("HOTRO_MAX_MESSAGE_CHARS", os.environ.get("HOTRO_MAX_MESSAGE_CHARS") or "2000",
-                                                    minimum=1))
+    max_chars = whole_number("HOTRO_MAX_MESSAGE_CHARS", os.environ.get("HOTRO_MAX_MESSAGE_CHARS") or "2000", minimum=1)
+    limits = Limits(max_message_chars=max_chars)
     core = build_core(ConversationService(factory), rasa_urls, os.environ.get("RASA_TOKEN", ""),
                       os.environ.get(GATEWAY_SECRET_ENV, ""), limits)
     redis_url = os.environ.get("HOTRO_REDIS_URL") or None

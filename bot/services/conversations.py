@@ -21,7 +21,8 @@ OWNERS = ("bot", "queued", "agent")
 AUTHORS = ("customer", "bot", "staff", "system", "note")
 # Internal notes between staff: in the desk's transcript, never shown or sent to the customer.
 STAFF_ONLY = ("note",)
-# Built once: record_many runs twice per customer message, and building a statement costs more than running it.
+# Built once: the transcript is written twice per customer message, and building a statement cost more than
+# running it.
 _IDS_AND_OWNERS = select(Conversation.sender_id, Conversation.id, Conversation.owner).where(
     Conversation.sender_id.in_(bindparam("sender_ids", expanding=True)))
 _ADD_MESSAGES = insert(Message)
