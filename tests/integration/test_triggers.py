@@ -5,13 +5,29 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bot.services.conversations import ConversationService
 from bot.services.staff import StaffService
 from bot.store.db import session_factory, session_scope
-from bot.store.models import Staff, StaffToken
+from bot.store.models import Order, Staff, StaffToken
 from tests.integration.test_conversations import ticket_code
+
+
+# This module's own orders, copies of demo orders: other modules file complaints on the demo orders (the
+# typed conversations do), and an order with an earlier ticket makes any new complaint high priority, so
+# these tests would depend on which modules ran before them.
+OWN_ORDERS = {f"DH1000{n}": f"DH1900{n}" for n in range(11, 17)}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def own_orders(stack):
+    with session_scope(session_factory(stack.db_url)) as session:
+        for demo, own in OWN_ORDERS.items():
+            if session.execute(select(Order.id).where(Order.number == own)).first() is None:
+                source = session.execute(select(Order).where(Order.number == demo)).scalars().one()
+                session.add(Order(number=own, customer_id=source.customer_id, status=source.status,
+                                  items=source.items, total_vnd=source.total_vnd, placed_at=source.placed_at))
 
 
 def _staff_seen(stack, when):
@@ -42,11 +58,11 @@ def owner(stack, sender):
 
 def test_a_threat_opens_an_urgent_ticket_and_hands_over(chat, tickets, stack, staff_away):
     c = chat("trg-threat")
-    reply = c.say("shop làm ăn lừa đảo, đơn DH100011 không giao mà không hoàn tiền, tôi sẽ báo công an")
+    reply = c.say("shop làm ăn lừa đảo, đơn DH190011 không giao mà không hoàn tiền, tôi sẽ báo công an")
     assert "quản lý" in reply  # seed 004: a manager handles it
     ticket = tickets.get(ticket_code(reply))
     assert ticket.priority == "urgent" and ticket.source == "handoff:threat"
-    assert ticket.order_number == "DH100011"
+    assert ticket.order_number == "DH190011"
     assert "1 giờ" in reply  # the urgent acknowledgement time
     assert "chưa hiểu" not in reply
 
@@ -94,7 +110,7 @@ def _complaint(c, order, problem, description, contact="0912345678"):
 def test_a_threat_in_the_description_keeps_the_form_and_ends_with_a_person(chat, tickets, stack, staff_online):
     c = chat("trg-form-threat")
     asked_contact, done = _complaint(
-        c, "DH100012", "giao sai hàng", "đặt áo trắng giao áo đen, không đổi thì tôi kiện shop ra tòa")
+        c, "DH190012", "giao sai hàng", "đặt áo trắng giao áo đen, không đổi thì tôi kiện shop ra tòa")
     assert "liên hệ" in asked_contact  # the form went on to the next question
     ticket = tickets.get(ticket_code(done))
     assert ticket.priority == "urgent" and ticket.source == "complaint_form"
@@ -105,7 +121,7 @@ def test_a_threat_in_the_description_keeps_the_form_and_ends_with_a_person(chat,
 
 def test_a_high_priority_complaint_goes_to_a_person_when_nobody_is_online(chat, tickets, stack, staff_away):
     c = chat("trg-form-high")
-    _, done = _complaint(c, "DH100013", "hoàn tiền", "tôi bị trừ tiền 2 lần cho cùng một đơn")
+    _, done = _complaint(c, "DH190013", "hoàn tiền", "tôi bị trừ tiền 2 lần cho cùng một đơn")
     ticket = tickets.get(ticket_code(done))
     assert ticket.priority == "high"
     assert "4 giờ" in done and "ưu tiên" in done
@@ -114,14 +130,14 @@ def test_a_high_priority_complaint_goes_to_a_person_when_nobody_is_online(chat, 
 
 def test_a_normal_complaint_is_not_handed_over(chat, tickets, staff_away):
     c = chat("trg-form-normal")
-    _, done = _complaint(c, "DH100014", "giao sai hàng", "giao nhầm size M thành size L")
+    _, done = _complaint(c, "DH190014", "giao sai hàng", "giao nhầm size M thành size L")
     assert tickets.get(ticket_code(done)).priority == "normal"
     assert "ưu tiên" not in done and "hàng chờ" not in done
 
 
 def test_the_owner_escalates_their_ticket_and_a_stranger_cannot(chat, tickets, staff_away):
     c = chat("trg-owner")
-    _, done = _complaint(c, "DH100015", "giao sai hàng", "giao nhầm màu xanh thành màu đỏ")
+    _, done = _complaint(c, "DH190015", "giao sai hàng", "giao nhầm màu xanh thành màu đỏ")
     code = ticket_code(done)
     assert tickets.get(code).priority == "normal"
 
@@ -142,7 +158,7 @@ def test_the_owner_escalates_their_ticket_and_a_stranger_cannot(chat, tickets, s
 def test_escalating_in_english_without_a_code(chat, tickets, staff_away):
     c = chat("trg-owner-en")
     c.say("I want to file a complaint")
-    c.say("DH100016")
+    c.say("DH190016")
     c.say("the package never arrived")
     c.say("ordered three weeks ago and nothing since")
     c.say("0987654321")
