@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from typing import List, Mapping, Sequence
+from typing import List, Mapping, Sequence, Union
 from urllib.parse import urlsplit
 
 from bot.config import whole_number
@@ -45,6 +45,11 @@ def rasa_urls(env: Mapping[str, str], local_processes: bool = False) -> List[str
     first = whole_number("RASA_PORT", env.get("RASA_PORT") or 5005, minimum=1)
     count = process_count(env) if local_processes else 1
     return [f"http://{connect_host(env)}:{first + n}" for n in range(count)]
+
+
+def url_list(urls: Union[str, Sequence[str]]) -> List[str]:
+    """One Rasa URL or the instances' URLs, as a list (the callers take either)."""
+    return [urls] if isinstance(urls, str) else list(urls)
 
 
 def _checked(name: str, url: str) -> str:

@@ -43,13 +43,17 @@ AttributeError. An index of the loaded modules gives the same names in a fractio
 """
 from __future__ import annotations
 
+import asyncio
 import importlib.abc
 import importlib.util
+import json
 import sys
 from functools import lru_cache
 from types import ModuleType
 from typing import Any, Dict, List, Optional, Text, Tuple
 
+import aiohttp
+import ujson
 from jsonschema import ValidationError, validators
 from jsonschema.exceptions import best_match
 from rasa.core.actions.action import ActionExtractSlots, RemoteAction
@@ -58,6 +62,10 @@ from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.core.events import BotUttered, Event, SlotSet
 from rasa.shared.utils.common import all_subclasses
+from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
+
+from bot.services.language import next_language
+from bot.text import nfc
 
 
 @lru_cache(maxsize=1)
@@ -155,9 +163,6 @@ _resolve_by_type._hotro_original = _original_resolve_by_type
 
 def _detect_language(tracker: Any) -> List[Any]:
     """action_detect_language: what the action server's version returned, from the same tracker fields."""
-    from bot.services.language import next_language
-    from bot.text import nfc
-
     message = tracker.latest_message.parse_data if tracker.latest_message else {}
     chosen = next_language(nfc(message.get("text") or ""), (message.get("metadata") or {}).get("language"),
                            len(tracker.events), tracker.get_slot("language"))
@@ -256,10 +261,6 @@ class _KeptSession:
 
 
 def _json_dumps(value: Any) -> str:
-    import json
-
-    import ujson
-
     try:
         return ujson.dumps(value)
     except (TypeError, ValueError, OverflowError):  # NaN, huge integers, objects: json.dumps's answer, or its error
@@ -268,11 +269,6 @@ def _json_dumps(value: Any) -> str:
 
 def _kept_session(self) -> _KeptSession:
     """EndpointConfig.session, kept open: the same headers, authentication and timeout, built once per loop."""
-    import asyncio
-
-    import aiohttp
-    from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT
-
     loop = asyncio.get_running_loop()
     kept = self.__dict__.get("_hotro_session")
     if kept is None or kept[0] is not loop or kept[1].closed:
@@ -385,8 +381,6 @@ class _PatchSkopsOnImport(importlib.abc.MetaPathFinder):
 
 def apply() -> None:
     import rasa.core.processor
-
-    from rasa.utils.endpoints import EndpointConfig
 
     RemoteAction._validate_action_result = _validate_action_result
     Event.resolve_by_type = staticmethod(_resolve_by_type)

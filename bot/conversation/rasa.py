@@ -16,7 +16,7 @@ import aiohttp
 from bot.channels.common import APOLOGY
 from bot.conversation.guard import SILENT_COMMANDS
 from bot.internal_auth import GATEWAY_SECRET_HEADER as SECRET_HEADER
-from bot.rasa_instances import instance_for
+from bot.rasa_instances import instance_for, url_list
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ class RasaClient:
 
     def __init__(self, url: Union[str, Sequence[str]], token: str = "", gateway_secret: str = "",
                  timeout: aiohttp.ClientTimeout = TIMEOUT):
-        self.urls = [u.rstrip("/") for u in ([url] if isinstance(url, str) else url)]
+        self.urls = [u.rstrip("/") for u in url_list(url)]
         if not self.urls:
             raise ValueError("no Rasa URL")
         self.url = self.urls[0]

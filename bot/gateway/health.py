@@ -201,10 +201,10 @@ def standard_monitor(env, rasa_url: Union[str, Sequence[str]], factory=None, cor
     server, the database and Redis when configured."""
     from bot.config import decimal_number
     from bot.rasa_endpoints import build_endpoints
-    from bot.rasa_instances import instance_names
+    from bot.rasa_instances import instance_names, url_list
 
     monitor = HealthMonitor(every=decimal_number("HOTRO_HEALTH_EVERY", env.get("HOTRO_HEALTH_EVERY") or 2.0, minimum=0.1))
-    urls = [rasa_url] if isinstance(rasa_url, str) else list(rasa_url)
+    urls = url_list(rasa_url)
     for name, url in zip(instance_names(len(urls)), urls):
         monitor.probes[name] = rasa_probe(monitor, url, env.get("RASA_TOKEN", ""))
     monitor.probes["action_server"] = action_server_probe(monitor, build_endpoints(env)["action_endpoint"]["url"])

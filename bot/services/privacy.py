@@ -138,9 +138,9 @@ def erase_rasa_history(sender_ids: Sequence[str], tracker_store_url: Optional[st
     """Remove Rasa's copy of the conversations; a sentence saying what happened, for the operator.
 
     `rasa_url`: one Rasa or the instances; each conversation is erased where the gateway sends it."""
-    from bot.rasa_instances import instance_for
+    from bot.rasa_instances import instance_for, url_list
 
-    urls = [rasa_url] if isinstance(rasa_url, str) else list(rasa_url)
+    urls = url_list(rasa_url)
     if not sender_ids:
         return "Rasa: nothing to erase"
     if tracker_store_url:
