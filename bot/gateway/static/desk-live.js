@@ -155,6 +155,11 @@
 
   function notify(kind, c) {
     var title = T[kind], body = who(c) + (c.last_message ? ": " + c.last_message.slice(0, 140) : "");
+    // One notice per conversation and kind: the same news can arrive twice (a colleague assigns a chat
+    // while the bot is still answering in it: an "owner" event, then a "handoff"). It is brought up to
+    // date in place, without a second sound.
+    var shown = notices.querySelector('.notice.' + kind + '[data-conversation="' + CSS.escape(c.id) + '"]');
+    if (shown) shown.remove();
     var notice = el("div", {"class": "notice " + kind, "data-conversation": c.id});
     notice.appendChild(el("strong", {}, title));
     notice.appendChild(el("span", {}, " " + body));
@@ -167,6 +172,7 @@
     notices.appendChild(notice);
     while (notices.children.length > 4) notices.removeChild(notices.firstChild);
     setTimeout(function () { notice.remove(); }, 20000);
+    if (shown) return;
     beep();
     if (window.Notification && Notification.permission === "granted" && document.hidden) {
       try {
